@@ -1,0 +1,49 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { AppError } from "./http/errors";
+import type { AppEnv } from "./http/app-env";
+import { buildOpenApi } from "./http/openapi";
+import { problemResponse } from "./http/problem";
+import { withDeps } from "./middleware/deps";
+import { requestId } from "./middleware/request-id";
+import { authRoutes } from "./routes/auth";
+import { serviceRoutes } from "./routes/service";
+import { sessionRoutes } from "./routes/sessions";
+import { userRoutes } from "./routes/users";
+
+export const MAX_JSON_BODY = 1024 * 1024;
+
+// strict: false makes `/api/v1/auth/login/` the same route as `/api/v1/auth/login` (Django-style clients).
+const app = new Hono<AppEnv>({ strict: false });
+
+app.use("*", requestId);
+app.use(
+  "*",
+  bodyLimit({
+    maxSize: MAX_JSON_BODY,
+    onError: () => {
+      throw new AppError("payload_too_large");
+    },
+  }),
+);
+app.use("*", withDeps);
+
+const api = new Hono<AppEnv>({ strict: false })
+  .route("/auth", authRoutes)
+  .route("/auth", sessionRoutes)
+  .route("/users", userRoutes);
+
+app.route("/api/v1", api);
+
+let openapi: unknown;
+app.route(
+  "/",
+  serviceRoutes((serverUrl) => (openapi ??= buildOpenApi(app, { title: "edge-auth", version: "1.0.0", serverUrl }))),
+);
+
+app.notFound(() => {
+  throw new AppError("not_found");
+});
+app.onError((err, c) => problemResponse(err, c));
+
+export default app;

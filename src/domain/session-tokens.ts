@@ -1,0 +1,126 @@
+import { AppError } from "../http/errors";
+import { insertSession, markSessionsRevoked, findActiveSession, touchSession } from "../storage/sessions";
+import { findUserById, toPublicUser, type User } from "../storage/users";
+import { userGuard, type Deps, type RequestMeta } from "./deps";
+import {
+  hashRefreshToken,
+  newRefreshToken,
+  parseRefreshToken,
+  signAccessToken,
+  successorRefreshToken,
+  type Role,
+} from "./tokens";
+
+export type TokenPair = {
+  access_token: string;
+  token_type: "Bearer";
+  expires_in: number;
+  access_expires_at: string;
+  refresh_token: string;
+  refresh_expires_at: string;
+};
+
+export type Device = { deviceId: string; deviceName: string | null };
+
+async function pair(
+  deps: Deps,
+  claims: { sub: string; sid: string; role: Role; jti: string; iat: number },
+  refreshToken: string,
+  refreshExpiresAt: number,
+  now: number,
+): Promise<TokenPair> {
+  const access = await signAccessToken(deps.config, claims);
+  return {
+    access_token: access.token,
+    token_type: "Bearer",
+    expires_in: Math.max(0, access.exp - Math.floor(now / 1000)),
+    access_expires_at: new Date(access.exp * 1000).toISOString(),
+    refresh_token: refreshToken,
+    refresh_expires_at: new Date(refreshExpiresAt).toISOString(),
+  };
+}
+
+/** Opens a new session for a user who has just proved who they are. */
+export async function signIn(deps: Deps, user: User, device: Device, meta: RequestMeta, now: number) {
+  if (!user.isActive) throw new AppError("account_disabled");
+  const sessionId = crypto.randomUUID();
+  const refreshToken = newRefreshToken(user.id, sessionId);
+  const expiresAt = now + deps.config.refreshTtl * 1000;
+  const { jti, iat } = await userGuard(deps, user.id).createSession({
+    sessionId,
+    deviceId: device.deviceId,
+    tokenHash: await hashRefreshToken(refreshToken),
+    expiresAt,
+    now,
+  });
+  await insertSession(deps.db, {
+    id: sessionId,
+    userId: user.id,
+    deviceId: device.deviceId,
+    deviceName: device.deviceName,
+    userAgent: meta.userAgent,
+    ip: meta.ip,
+    createdAt: new Date(now),
+    lastUsedAt: new Date(now),
+    expiresAt: new Date(expiresAt),
+    revokedAt: null,
+  });
+  const tokens = await pair(deps, { sub: user.id, sid: sessionId, role: user.role, jti, iat }, refreshToken, expiresAt, now);
+  return { ...tokens, user: toPublicUser(user) };
+}
+
+export async function refresh(deps: Deps, input: { refreshToken: string; deviceId: string }, now: number): Promise<TokenPair> {
+  const parsed = parseRefreshToken(input.refreshToken);
+  if (!parsed) throw new AppError("invalid_refresh_token");
+  const [presentedHash, successor, user] = await Promise.all([
+    hashRefreshToken(parsed.token),
+    successorRefreshToken(deps.config, parsed),
+    findUserById(deps.db, parsed.userId),
+  ]);
+  const guard = userGuard(deps, parsed.userId);
+  const result = await guard.rotateRefresh({
+    userId: parsed.userId,
+    sessionId: parsed.sessionId,
+    presentedHash,
+    successorHash: await hashRefreshToken(successor),
+    deviceId: input.deviceId,
+    now,
+    graceMs: deps.config.refreshGrace * 1000,
+  });
+  if (!result.ok) throw new AppError(result.reason === "reused" ? "refresh_token_reused" : "invalid_refresh_token");
+  if (!user || !user.isActive) {
+    await guard.revokeSessions({ userId: parsed.userId, ids: [parsed.sessionId], now });
+    throw new AppError("invalid_refresh_token");
+  }
+  if (!result.replay) deps.defer(touchSession(deps.db, parsed.sessionId, new Date(now)));
+  return pair(
+    deps,
+    { sub: user.id, sid: parsed.sessionId, role: user.role, jti: result.jti, iat: result.iat },
+    successor,
+    result.expiresAt,
+    now,
+  );
+}
+
+/** Ends the session a refresh token belongs to; unknown or malformed tokens change nothing. */
+export async function logout(deps: Deps, refreshToken: string, now: number): Promise<void> {
+  const parsed = parseRefreshToken(refreshToken);
+  if (!parsed) return;
+  await userGuard(deps, parsed.userId).revokeByToken({
+    userId: parsed.userId,
+    presentedHash: await hashRefreshToken(parsed.token),
+    now,
+  });
+}
+
+export async function revokeAllSessions(deps: Deps, userId: string, now: number): Promise<number> {
+  const { revoked } = await userGuard(deps, userId).revokeSessions({ userId, ids: null, now });
+  return revoked.length;
+}
+
+export async function revokeOwnSession(deps: Deps, userId: string, sessionId: string, now: number): Promise<void> {
+  const session = await findActiveSession(deps.db, userId, sessionId, new Date(now));
+  if (!session) throw new AppError("session_not_found");
+  const { revoked } = await userGuard(deps, userId).revokeSessions({ userId, ids: [sessionId], now });
+  if (revoked.length === 0) await markSessionsRevoked(deps.db, userId, [sessionId], new Date(now));
+}

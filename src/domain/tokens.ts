@@ -1,0 +1,136 @@
+import { SignJWT, exportJWK, importJWK, jwtVerify, type JWK, type JWTPayload } from "jose";
+import type { Config } from "../config";
+import { base64url, hmacSha256, randomToken, sha256Hex } from "./crypto";
+
+export type Role = "CUSTOMER" | "PROVIDER" | "ADMIN";
+
+export type AccessClaims = { sub: string; sid: string; role: Role; jti: string; iat: number; exp: number };
+
+type SigningKey = { kid: string; alg: "EdDSA" | "ES256"; privateKey: CryptoKey; publicKey: CryptoKey; publicJwk: JWK };
+type KeyRing = { current: SigningKey; byKid: Map<string, SigningKey>; jwks: { keys: JWK[] } };
+
+const rings = new WeakMap<Config, Promise<KeyRing>>();
+
+function algOf(jwk: Record<string, unknown>): "EdDSA" | "ES256" {
+  if (jwk.kty === "OKP" && jwk.crv === "Ed25519") return "EdDSA";
+  if (jwk.kty === "EC" && jwk.crv === "P-256") return "ES256";
+  throw new Error(`unsupported signing key type for kid ${String(jwk.kid)}`);
+}
+
+async function buildRing(config: Config): Promise<KeyRing> {
+  const keys = await Promise.all(
+    config.signingKeys.map(async (jwk): Promise<SigningKey> => {
+      const alg = algOf(jwk);
+      const { d: _d, ...pub } = jwk;
+      const privateKey = (await importJWK({ ...jwk, alg }, alg)) as CryptoKey;
+      const publicKey = (await importJWK({ ...pub, alg }, alg)) as CryptoKey;
+      const publicJwk = { ...(await exportJWK(publicKey)), kid: jwk.kid, alg, use: "sig" };
+      return { kid: jwk.kid, alg, privateKey, publicKey, publicJwk };
+    }),
+  );
+  return {
+    current: keys[0]!,
+    byKid: new Map(keys.map((k) => [k.kid, k])),
+    jwks: { keys: keys.map((k) => k.publicJwk) },
+  };
+}
+
+/** Keys are imported once per configuration, not per request. */
+export function keyRing(config: Config): Promise<KeyRing> {
+  let ring = rings.get(config);
+  if (!ring) {
+    ring = buildRing(config);
+    ring.catch(() => rings.delete(config));
+    rings.set(config, ring);
+  }
+  return ring;
+}
+
+export async function publicJwks(config: Config): Promise<{ keys: JWK[] }> {
+  return (await keyRing(config)).jwks;
+}
+
+export async function signAccessToken(
+  config: Config,
+  claims: { sub: string; sid: string; role: Role; jti: string; iat: number },
+): Promise<{ token: string; exp: number }> {
+  const { current } = await keyRing(config);
+  const exp = claims.iat + config.accessTtl;
+  // Ed25519 signatures are deterministic: the same claims give the same token, which is what lets a
+  // refresh inside the grace window hand back the very same pair.
+  const token = await new SignJWT({ sid: claims.sid, role: claims.role })
+    .setProtectedHeader({ alg: current.alg, kid: current.kid, typ: "at+jwt" })
+    .setIssuer(config.issuer)
+    .setAudience(config.audience)
+    .setSubject(claims.sub)
+    .setIssuedAt(claims.iat)
+    .setExpirationTime(exp)
+    .setJti(claims.jti)
+    .sign(current.privateKey);
+  return { token, exp };
+}
+
+/** Pins algorithm (per key), issuer, audience and `typ`; returns null for anything not valid. */
+export async function verifyAccessToken(config: Config, token: string, nowSeconds?: number): Promise<AccessClaims | null> {
+  const ring = await keyRing(config);
+  try {
+    const { payload } = await jwtVerify(
+      token,
+      (header) => {
+        const key = header.kid ? ring.byKid.get(header.kid) : undefined;
+        if (!key || header.alg !== key.alg) throw new Error("unknown key");
+        return key.publicKey;
+      },
+      {
+        algorithms: ["EdDSA", "ES256"],
+        issuer: config.issuer,
+        audience: config.audience,
+        typ: "at+jwt",
+        requiredClaims: ["sub", "sid", "jti", "iat", "exp"],
+        currentDate: nowSeconds === undefined ? undefined : new Date(nowSeconds * 1000),
+      },
+    );
+    return toClaims(payload);
+  } catch {
+    return null;
+  }
+}
+
+const ROLES = new Set<Role>(["CUSTOMER", "PROVIDER", "ADMIN"]);
+
+function toClaims(p: JWTPayload): AccessClaims | null {
+  const { sub, jti, iat, exp } = p;
+  const sid = p.sid;
+  const role = p.role as Role;
+  if (typeof sub !== "string" || typeof sid !== "string" || typeof jti !== "string") return null;
+  if (typeof iat !== "number" || typeof exp !== "number" || !ROLES.has(role)) return null;
+  return { sub, sid, role, jti, iat, exp };
+}
+
+// Refresh tokens: `<user id>.<session id>.<secret>`, 256 random bits in the first secret. Only a
+// SHA-256 of the whole token is stored. Each successor's secret is HMAC(server key, predecessor), so
+// a request that presents the same token inside the grace window recomputes the same successor
+// without the server ever storing a usable token.
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export type ParsedRefreshToken = { userId: string; sessionId: string; token: string };
+
+export function newRefreshToken(userId: string, sessionId: string): string {
+  return `${userId}.${sessionId}.${randomToken(32)}`;
+}
+
+export function parseRefreshToken(token: string): ParsedRefreshToken | null {
+  const parts = token.split(".");
+  if (parts.length !== 3) return null;
+  const [userId, sessionId, secret] = parts as [string, string, string];
+  if (!UUID.test(userId) || !UUID.test(sessionId) || !/^[A-Za-z0-9_-]{43}$/.test(secret)) return null;
+  return { userId, sessionId, token };
+}
+
+export async function successorRefreshToken(config: Config, parsed: ParsedRefreshToken): Promise<string> {
+  const secret = base64url(await hmacSha256(config.refreshSecret, parsed.token));
+  return `${parsed.userId}.${parsed.sessionId}.${secret}`;
+}
+
+export const hashRefreshToken = sha256Hex;

@@ -1,0 +1,52 @@
+// Every error code the API can answer with, declared once. Clients switch on `code`.
+
+export const ERRORS = {
+  validation_error: { status: 400, title: "Invalid request" },
+  invalid_json: { status: 400, title: "Malformed JSON body" },
+  unsupported_content_type: { status: 400, title: "Unsupported content type" },
+  invalid_code: { status: 400, title: "Invalid or expired code" },
+  invalid_token: { status: 400, title: "Invalid or expired token" },
+  invalid_access_token: { status: 401, title: "Missing, invalid or revoked access token" },
+  invalid_credentials: { status: 401, title: "Invalid email or password" },
+  invalid_refresh_token: { status: 401, title: "Invalid refresh token" },
+  refresh_token_reused: { status: 401, title: "Refresh token reused; the session was revoked" },
+  email_not_verified: { status: 403, title: "Email address not verified" },
+  account_disabled: { status: 403, title: "Account disabled" },
+  forbidden: { status: 403, title: "Forbidden" },
+  not_found: { status: 404, title: "Not found" },
+  session_not_found: { status: 404, title: "Session not found" },
+  method_not_allowed: { status: 405, title: "Method not allowed" },
+  email_taken: { status: 409, title: "Email already registered" },
+  username_taken: { status: 409, title: "Username already taken" },
+  phone_taken: { status: 409, title: "Phone number already in use" },
+  already_verified: { status: 409, title: "Email already verified" },
+  payload_too_large: { status: 413, title: "Request body too large" },
+  too_many_attempts: { status: 429, title: "Too many attempts" },
+  rate_limited: { status: 429, title: "Too many requests" },
+  internal_error: { status: 500, title: "Internal server error" },
+  service_unavailable: { status: 503, title: "Service misconfigured" },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export type FieldError = { path: string; message: string };
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly detail: string | undefined;
+  readonly errors: FieldError[] | undefined;
+  readonly retryAfter: number | undefined;
+
+  constructor(
+    code: ErrorCode,
+    options: { detail?: string; errors?: FieldError[]; retryAfter?: number; cause?: unknown } = {},
+  ) {
+    super(code, { cause: options.cause });
+    this.code = code;
+    this.status = ERRORS[code].status;
+    this.detail = options.detail;
+    this.errors = options.errors;
+    this.retryAfter = options.retryAfter;
+  }
+}

@@ -1,0 +1,52 @@
+import { z } from "zod";
+
+// Response shapes shared by several routes, registered as OpenAPI components by their `id`.
+
+export const UserSchema = z
+  .object({
+    id: z.uuid(),
+    email: z.email().nullable(),
+    username: z.string().nullable(),
+    phone: z.string().nullable(),
+    full_name: z.string().nullable(),
+    first_name: z.string().nullable(),
+    last_name: z.string().nullable(),
+    role: z.enum(["CUSTOMER", "PROVIDER", "ADMIN"]),
+    is_email_verified: z.boolean(),
+    is_phone_verified: z.boolean(),
+    kyc_status: z.enum(["NOT_SUBMITTED", "PENDING", "APPROVED", "REJECTED"]),
+    profile_picture: z.string().nullable(),
+    created_at: z.iso.datetime(),
+  })
+  .meta({ id: "User" });
+
+export const TokenPairSchema = z
+  .object({
+    access_token: z.string().meta({ description: "EdDSA-signed JWT (typ at+jwt)" }),
+    token_type: z.literal("Bearer"),
+    expires_in: z.number().int(),
+    access_expires_at: z.iso.datetime(),
+    refresh_token: z.string().meta({ description: "Opaque; rotated on every use" }),
+    refresh_expires_at: z.iso.datetime(),
+  })
+  .meta({ id: "TokenPair" });
+
+export const TokenResponseSchema = TokenPairSchema.extend({ user: UserSchema }).meta({ id: "TokenResponse" });
+
+export const MessageSchema = z.object({ message: z.string() }).meta({ id: "Message" });
+
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    code: z.string().meta({ description: "Stable machine-readable error code" }),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .meta({ id: "Problem" });
+
+// Request field rules shared across routes.
+export const EmailField = z.email().max(254);
+export const PasswordField = z.string().min(8).max(128);
+export const DeviceIdField = z.string().trim().min(1).max(200);

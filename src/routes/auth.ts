@@ -1,0 +1,189 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import { loginWithPassword } from "../domain/login";
+import { register, resendVerification, verifyEmailCode, verifyEmailLink } from "../domain/registration";
+import { logout, refresh, revokeAllSessions } from "../domain/session-tokens";
+import type { AppEnv } from "../http/app-env";
+import { describeRoute } from "../http/openapi-meta";
+import { PhoneField } from "../http/phone";
+import {
+  DeviceIdField,
+  EmailField,
+  MessageSchema,
+  PasswordField,
+  TokenPairSchema,
+  TokenResponseSchema,
+} from "../http/schemas";
+import { validate } from "../http/validate";
+import { requestMeta, requireAuth } from "../middleware/require-auth";
+
+const TAGS = ["Email and password"];
+
+const RegisterBody = z.object({
+  email: EmailField,
+  password: PasswordField,
+  full_name: z.string().trim().min(1).max(150),
+  username: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{3,30}$/, "3 to 30 letters, digits, '_', '.' or '-'")
+    .nullish(),
+  phone: PhoneField.nullish(),
+  role: z.enum(["CUSTOMER", "PROVIDER"]).default("CUSTOMER"),
+});
+
+const VerifyEmailBody = z.object({
+  email: EmailField,
+  code: z.string().regex(/^\d{6}$/, "6 digits"),
+  device_id: DeviceIdField.optional(),
+  device_name: z.string().trim().max(200).optional(),
+});
+
+const VerifyLinkQuery = z.object({ token: z.string().min(1).max(200) });
+
+const EmailBody = z.object({ email: EmailField });
+
+const LoginBody = z.object({
+  email: EmailField,
+  password: z.string().min(1).max(1024),
+  device_id: DeviceIdField,
+  device_name: z.string().trim().max(200).optional(),
+});
+
+const RefreshBody = z.object({ refresh_token: z.string().min(1).max(512), device_id: DeviceIdField });
+const LogoutBody = z.object({ refresh_token: z.string().min(1).max(512) });
+
+const RevokedSchema = z.object({ message: z.string(), revoked: z.number().int() });
+
+export const authRoutes = new Hono<AppEnv>()
+  .post(
+    "/register",
+    describeRoute({
+      tags: TAGS,
+      summary: "Start a pending registration; a code and a link are emailed",
+      responses: { 202: { description: "Verification email sent", schema: MessageSchema } },
+      errors: ["validation_error", "email_taken", "username_taken", "phone_taken"],
+    }),
+    validate("json", RegisterBody),
+    async (c) => {
+      const body = c.req.valid("json");
+      const email = await register(
+        c.var.deps,
+        {
+          email: body.email,
+          password: body.password,
+          fullName: body.full_name,
+          username: body.username ?? null,
+          phone: body.phone ?? null,
+          role: body.role,
+        },
+        Date.now(),
+      );
+      return c.json({ message: `Verification email sent to ${email}` }, 202);
+    },
+  )
+  .post(
+    "/verify-email",
+    describeRoute({
+      tags: TAGS,
+      summary: "Verify the email with the 6-digit code; creates the user and signs in",
+      responses: { 200: { description: "Signed in", schema: TokenResponseSchema } },
+      errors: ["validation_error", "invalid_code", "already_verified", "too_many_attempts"],
+    }),
+    validate("json", VerifyEmailBody),
+    async (c) => {
+      const body = c.req.valid("json");
+      const device = { deviceId: body.device_id ?? crypto.randomUUID(), deviceName: body.device_name ?? null };
+      const tokens = await verifyEmailCode(c.var.deps, { email: body.email, code: body.code, device }, requestMeta(c), Date.now());
+      return c.json(tokens, 200);
+    },
+  )
+  .get(
+    "/verify",
+    describeRoute({
+      tags: TAGS,
+      summary: "Verify the email from the emailed link",
+      responses: { 200: { description: "Verified", schema: MessageSchema } },
+      errors: ["invalid_token", "already_verified"],
+    }),
+    validate("query", VerifyLinkQuery),
+    async (c) => {
+      await verifyEmailLink(c.var.deps, c.req.valid("query").token, Date.now());
+      return c.json({ message: "Email verified successfully. You can now log in." }, 200);
+    },
+  )
+  .post(
+    "/resend-verification",
+    describeRoute({
+      tags: TAGS,
+      summary: "Send a new code and link if a registration is pending (same answer either way)",
+      responses: { 202: { description: "Accepted", schema: MessageSchema } },
+      errors: ["validation_error", "rate_limited"],
+    }),
+    validate("json", EmailBody),
+    async (c) => {
+      await resendVerification(c.var.deps, c.req.valid("json").email, Date.now());
+      return c.json({ message: "If a registration is pending for this address, a new verification email was sent" }, 202);
+    },
+  )
+  .post(
+    "/login",
+    describeRoute({
+      tags: TAGS,
+      summary: "Sign in with email and password",
+      responses: { 200: { description: "Signed in", schema: TokenResponseSchema } },
+      errors: ["validation_error", "invalid_credentials", "email_not_verified", "account_disabled"],
+    }),
+    validate("json", LoginBody),
+    async (c) => {
+      const body = c.req.valid("json");
+      const tokens = await loginWithPassword(
+        c.var.deps,
+        { email: body.email, password: body.password, device: { deviceId: body.device_id, deviceName: body.device_name ?? null } },
+        requestMeta(c),
+        Date.now(),
+      );
+      return c.json(tokens, 200);
+    },
+  )
+  .post(
+    "/refresh",
+    describeRoute({
+      tags: TAGS,
+      summary: "Rotate the refresh token; the old one is spent",
+      responses: { 200: { description: "A new pair", schema: TokenPairSchema } },
+      errors: ["validation_error", "invalid_refresh_token", "refresh_token_reused"],
+    }),
+    validate("json", RefreshBody),
+    async (c) => {
+      const body = c.req.valid("json");
+      const tokens = await refresh(c.var.deps, { refreshToken: body.refresh_token, deviceId: body.device_id }, Date.now());
+      return c.json(tokens, 200);
+    },
+  )
+  .post(
+    "/logout",
+    describeRoute({
+      tags: TAGS,
+      summary: "End the session of a refresh token (idempotent)",
+      responses: { 200: { description: "Logged out", schema: MessageSchema } },
+      errors: ["validation_error"],
+    }),
+    validate("json", LogoutBody),
+    async (c) => {
+      await logout(c.var.deps, c.req.valid("json").refresh_token, Date.now());
+      return c.json({ message: "Logged out successfully" }, 200);
+    },
+  )
+  .post(
+    "/logout-all",
+    describeRoute({
+      tags: TAGS,
+      summary: "End every session of the user, refresh and access tokens alike",
+      responses: { 200: { description: "Revoked", schema: RevokedSchema } },
+    }),
+    requireAuth,
+    async (c) => {
+      const revoked = await revokeAllSessions(c.var.deps, c.var.auth.sub, Date.now());
+      return c.json({ message: "All sessions revoked", revoked }, 200);
+    },
+  );

@@ -1,0 +1,66 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import { revokeOwnSession } from "../domain/session-tokens";
+import type { AppEnv } from "../http/app-env";
+import { describeRoute } from "../http/openapi-meta";
+import { validate } from "../http/validate";
+import { requireAuth } from "../middleware/require-auth";
+import { listActiveSessions } from "../storage/sessions";
+
+const TAGS = ["Sessions"];
+
+const SessionSchema = z
+  .object({
+    id: z.uuid(),
+    device_id: z.string(),
+    device_name: z.string().nullable(),
+    user_agent: z.string().nullable(),
+    ip: z.string().nullable(),
+    created_at: z.iso.datetime(),
+    last_used_at: z.iso.datetime(),
+    current: z.boolean(),
+  })
+  .meta({ id: "Session" });
+
+const SessionParam = z.object({ id: z.uuid() });
+
+export const sessionRoutes = new Hono<AppEnv>()
+  .get(
+    "/sessions",
+    describeRoute({
+      tags: TAGS,
+      summary: "List the user's active sessions",
+      responses: { 200: { description: "Sessions", schema: z.object({ sessions: z.array(SessionSchema) }) } },
+    }),
+    requireAuth,
+    async (c) => {
+      const rows = await listActiveSessions(c.var.deps.db, c.var.auth.sub, new Date());
+      const sessions = rows.map((s) => ({
+        id: s.id,
+        device_id: s.deviceId,
+        device_name: s.deviceName,
+        user_agent: s.userAgent,
+        ip: s.ip,
+        created_at: s.createdAt.toISOString(),
+        last_used_at: s.lastUsedAt.toISOString(),
+        current: s.id === c.var.auth.sid,
+      }));
+      c.header("Cache-Control", "no-store");
+      return c.json({ sessions }, 200);
+    },
+  )
+  .delete(
+    "/sessions/:id",
+    describeRoute({
+      tags: TAGS,
+      summary: "Revoke one of the user's sessions",
+      responses: { 204: { description: "Revoked", schema: null } },
+      errors: ["session_not_found"],
+    }),
+    requireAuth,
+    validate("param", SessionParam),
+    async (c) => {
+      await revokeOwnSession(c.var.deps, c.var.auth.sub, c.req.valid("param").id, Date.now());
+      return c.body(null, 204);
+    },
+  );

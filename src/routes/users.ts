@@ -1,0 +1,73 @@
+import { Hono } from "hono";
+import { z } from "zod";
+import type { AppEnv } from "../http/app-env";
+import { AppError } from "../http/errors";
+import { describeRoute } from "../http/openapi-meta";
+import { UserSchema } from "../http/schemas";
+import { validate } from "../http/validate";
+import { requireAuth } from "../middleware/require-auth";
+import { uniqueViolation } from "../storage/db";
+import { findUserById, toPublicUser, updateProfile, type ProfilePatch } from "../storage/users";
+
+const TAGS = ["Profile"];
+
+const name = (max: number) => z.string().trim().min(1).max(max).nullable();
+
+const ProfileBody = z
+  .object({
+    full_name: name(150),
+    username: z.string().regex(/^[A-Za-z0-9_.-]{3,30}$/, "3 to 30 letters, digits, '_', '.' or '-'").nullable(),
+    first_name: name(100),
+    last_name: name(100),
+    profile_picture: z
+      .url({ protocol: /^https?$/ })
+      .max(2048)
+      .nullable(),
+  })
+  .partial()
+  .strict();
+
+export const userRoutes = new Hono<AppEnv>()
+  .get(
+    "/me",
+    describeRoute({
+      tags: TAGS,
+      summary: "The signed-in user",
+      responses: { 200: { description: "The user", schema: UserSchema } },
+    }),
+    requireAuth,
+    async (c) => {
+      const user = await findUserById(c.var.deps.db, c.var.auth.sub);
+      if (!user || !user.isActive) throw new AppError("invalid_access_token");
+      c.header("Cache-Control", "no-store");
+      return c.json(toPublicUser(user), 200);
+    },
+  )
+  .patch(
+    "/me",
+    describeRoute({
+      tags: TAGS,
+      summary: "Update the profile (any of the fields)",
+      responses: { 200: { description: "The updated user", schema: UserSchema } },
+      errors: ["validation_error", "username_taken"],
+    }),
+    requireAuth,
+    validate("json", ProfileBody),
+    async (c) => {
+      const body = c.req.valid("json");
+      const patch: ProfilePatch = {};
+      if (body.full_name !== undefined) patch.fullName = body.full_name;
+      if (body.username !== undefined) patch.username = body.username;
+      if (body.first_name !== undefined) patch.firstName = body.first_name;
+      if (body.last_name !== undefined) patch.lastName = body.last_name;
+      if (body.profile_picture !== undefined) patch.profilePicture = body.profile_picture;
+      try {
+        const user = await updateProfile(c.var.deps.db, c.var.auth.sub, patch, new Date());
+        if (!user) throw new AppError("invalid_access_token");
+        return c.json(toPublicUser(user), 200);
+      } catch (err) {
+        if (uniqueViolation(err) === "username") throw new AppError("username_taken");
+        throw err;
+      }
+    },
+  );

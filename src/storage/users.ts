@@ -1,0 +1,56 @@
+import { eq } from "drizzle-orm";
+import type { Db } from "./db";
+import { users, type UserRow } from "./schema";
+
+export type User = UserRow;
+
+export async function findUserByEmail(db: Db, email: string): Promise<User | undefined> {
+  return db.select().from(users).where(eq(users.email, email)).get();
+}
+
+export async function findUserById(db: Db, id: string): Promise<User | undefined> {
+  return db.select().from(users).where(eq(users.id, id)).get();
+}
+
+export async function findUserByUsername(db: Db, username: string): Promise<{ id: string } | undefined> {
+  return db.select({ id: users.id }).from(users).where(eq(users.username, username)).get();
+}
+
+export async function findUserByPhone(db: Db, phone: string): Promise<{ id: string } | undefined> {
+  return db.select({ id: users.id }).from(users).where(eq(users.phone, phone)).get();
+}
+
+export type NewUser = Omit<typeof users.$inferInsert, "createdAt" | "updatedAt">;
+
+export async function insertUser(db: Db, user: NewUser, now: Date): Promise<User> {
+  return db.insert(users).values({ ...user, createdAt: now, updatedAt: now }).returning().get();
+}
+
+export type ProfilePatch = Partial<Pick<User, "fullName" | "username" | "firstName" | "lastName" | "profilePicture">>;
+
+export async function updateProfile(db: Db, id: string, patch: ProfilePatch, now: Date): Promise<User | undefined> {
+  return db.update(users).set({ ...patch, updatedAt: now }).where(eq(users.id, id)).returning().get();
+}
+
+export async function updatePasswordHash(db: Db, id: string, passwordHash: string, now: Date): Promise<void> {
+  await db.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, id)).run();
+}
+
+/** The public shape of a user (the contract's User object). */
+export function toPublicUser(u: User) {
+  return {
+    id: u.id,
+    email: u.email,
+    username: u.username,
+    phone: u.phone,
+    full_name: u.fullName,
+    first_name: u.firstName,
+    last_name: u.lastName,
+    role: u.role,
+    is_email_verified: u.isEmailVerified,
+    is_phone_verified: u.isPhoneVerified,
+    kyc_status: u.kycStatus,
+    profile_picture: u.profilePicture,
+    created_at: u.createdAt.toISOString(),
+  };
+}

@@ -1,0 +1,29 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+// @ts-expect-error plain ESM helper shared with `npm start`
+import { devSecrets, signingJwk } from "./scripts/dev-secrets.mjs";
+
+const migrations = await readD1Migrations("./migrations");
+const secrets = devSecrets("test");
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: "./wrangler.toml" },
+      remoteBindings: false,
+      miniflare: {
+        bindings: {
+          ...secrets,
+          ENVIRONMENT: "test",
+          TEST_MIGRATIONS: migrations,
+          // A second key, for the key-rotation test (never configured by default).
+          TEST_NEXT_SIGNING_KEY: JSON.stringify(signingJwk("test-next")),
+        },
+      },
+    }),
+  ],
+  test: {
+    setupFiles: ["./test/setup.ts"],
+    testTimeout: 30_000,
+  },
+});
