@@ -1,0 +1,41 @@
+// `npm start`: development secrets (once), local D1 migrations, then `wrangler dev` on 127.0.0.1:8787.
+// Everything stays on this machine: local bindings, no telemetry, no update check.
+import { spawnSync, spawn } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { devSecrets } from "./dev-secrets.mjs";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const wrangler = fileURLToPath(new URL("../node_modules/wrangler/bin/wrangler.js", import.meta.url));
+const env = {
+  ...process.env,
+  WRANGLER_SEND_METRICS: "false",
+  WRANGLER_HIDE_BANNER: "true",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  NO_UPDATE_NOTIFIER: "1",
+};
+
+function ensureDevVars() {
+  const path = `${root}/.dev.vars`;
+  const existing = existsSync(path) ? readFileSync(path, "utf8") : "";
+  const missing = Object.entries(devSecrets()).filter(([name]) => !new RegExp(`^${name}=`, "m").test(existing));
+  if (missing.length === 0) return;
+  const lines = missing.map(([name, value]) => `${name}=${name === "JWT_SIGNING_KEYS" ? `'${value}'` : value}`);
+  writeFileSync(path, `${existing}${existing && !existing.endsWith("\n") ? "\n" : ""}${lines.join("\n")}\n`, { mode: 0o600 });
+  console.log(`[start] wrote development secrets to .dev.vars: ${missing.map(([n]) => n).join(", ")}`);
+}
+
+function run(args) {
+  const result = spawnSync(process.execPath, [wrangler, ...args], { cwd: root, env, stdio: "inherit" });
+  if (result.status !== 0) process.exit(result.status ?? 1);
+}
+
+ensureDevVars();
+run(["d1", "migrations", "apply", "DB", "--local"]);
+const dev = spawn(process.execPath, [wrangler, "dev", "--local", "--ip", "127.0.0.1", "--port", "8787", ...process.argv.slice(2)], {
+  cwd: root,
+  env,
+  stdio: "inherit",
+});
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => dev.kill(signal));
+dev.on("exit", (code) => process.exit(code ?? 0));

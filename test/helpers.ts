@@ -1,0 +1,124 @@
+import { env, exports } from "cloudflare:workers";
+import { expect, vi } from "vitest";
+import { loadConfig } from "../src/config";
+import { mailerFor } from "../src/delivery/mailer";
+import type { Deps } from "../src/domain/deps";
+import { database } from "../src/storage/db";
+
+export const BASE = "http://auth.test";
+
+export type Json = Record<string, any>;
+
+const API_PREFIXES = ["/auth", "/users", "/kyc", "/admin", "/provider"];
+
+/** `/auth/...`-style paths are under /api/v1; anything else (`/health`, full URLs) is taken as is. */
+export function url(path: string): string {
+  if (path.startsWith("http")) return path;
+  return `${BASE}${API_PREFIXES.some((p) => path.startsWith(p)) ? "/api/v1" : ""}${path}`;
+}
+
+export function call(path: string, init: RequestInit = {}): Promise<Response> {
+  return exports.default.fetch(url(path), init);
+}
+
+export function post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return call(path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
+}
+
+export function authed(token: string, path: string, init: RequestInit = {}): Promise<Response> {
+  return call(path, { ...init, headers: { ...(init.headers as Record<string, string>), Authorization: `Bearer ${token}` } });
+}
+
+/** Asserts a problem+json answer with the given status and code, and returns its body. */
+export async function expectProblem(res: Response, status: number, code: string): Promise<Json> {
+  const body = (await res.json()) as Json;
+  expect({ status: res.status, code: body.code }).toEqual({ status, code });
+  expect(res.headers.get("Content-Type")).toContain("application/problem+json");
+  expect(body.status).toBe(status);
+  return body;
+}
+
+// The console delivery provider writes one `[delivery] {json}` line per message; tests read codes
+// from it exactly as a person would read them from the server log.
+export type Delivered = { channel: string; to: string; subject?: string; text: string };
+
+const outbox: Delivered[] = [];
+const realLog = console.log.bind(console);
+vi.spyOn(console, "log").mockImplementation((...args: unknown[]) => {
+  const line = args.map(String).join(" ");
+  if (line.startsWith("[delivery] ")) {
+    outbox.push(JSON.parse(line.slice("[delivery] ".length)) as Delivered);
+    return;
+  }
+  realLog(...args);
+});
+
+export function messagesTo(to: string): Delivered[] {
+  return outbox.filter((m) => m.to === to);
+}
+
+export function lastCode(to: string): string {
+  const msg = messagesTo(to).at(-1);
+  const code = msg && /\b(\d{6})\b/.exec(msg.text)?.[1];
+  if (!code) throw new Error(`no code delivered to ${to}`);
+  return code;
+}
+
+export function lastLinkToken(to: string): string {
+  const msg = messagesTo(to).at(-1);
+  const token = msg && /[?&]token=([^\s&]+)/.exec(msg.text)?.[1];
+  if (!token) throw new Error(`no link delivered to ${to}`);
+  return decodeURIComponent(token);
+}
+
+export function uniqueEmail(tag = "user"): string {
+  return `${tag}-${crypto.randomUUID().slice(0, 12)}@example.com`;
+}
+
+export const PASSWORD = "correct horse battery staple";
+
+export async function registerUser(overrides: Json = {}): Promise<{ email: string; password: string }> {
+  const email = (overrides.email as string) ?? uniqueEmail();
+  const password = (overrides.password as string) ?? PASSWORD;
+  const res = await post("/auth/register", { email, password, full_name: "Test User", ...overrides });
+  expect(res.status).toBe(202);
+  return { email, password };
+}
+
+/** A verified user signed in on `device_id`; returns the token response. */
+export async function signedInUser(overrides: Json = {}, deviceId = "device-1") {
+  const { email, password } = await registerUser(overrides);
+  const res = await post("/auth/verify-email", { email, code: lastCode(email), device_id: deviceId });
+  expect(res.status).toBe(200);
+  const tokens = (await res.json()) as Json;
+  return { email, password, tokens, deviceId };
+}
+
+export async function login(email: string, password: string, deviceId: string) {
+  const res = await post("/auth/login", { email, password, device_id: deviceId });
+  expect(res.status).toBe(200);
+  return (await res.json()) as Json;
+}
+
+/** The domain's dependencies over the test's real bindings, for calls that pass their own `now`. */
+export function testDeps(): { deps: Deps; settle: () => Promise<void> } {
+  const pending: Promise<unknown>[] = [];
+  const config = loadConfig(env);
+  return {
+    deps: {
+      config,
+      db: database(env.DB),
+      kv: env.KV,
+      guards: env.USER_GUARD,
+      mailer: mailerFor(config),
+      defer: (work) => void pending.push(work),
+    },
+    settle: async () => {
+      await Promise.all(pending);
+    },
+  };
+}
