@@ -1,5 +1,7 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { loadConfig } from "./config";
 import { AppError } from "./http/errors";
 import type { AppEnv } from "./http/app-env";
 import { buildOpenApi } from "./http/openapi";
@@ -17,6 +19,21 @@ export const MAX_JSON_BODY = 1024 * 1024;
 const app = new Hono<AppEnv>({ strict: false });
 
 app.use("*", requestId);
+app.use("*", async (c, next) => {
+  await next();
+  c.header("X-Content-Type-Options", "nosniff");
+  // Token and account answers must never be cached (RFC 6749 §5.1); routes that may be cached say so.
+  if (!c.res.headers.has("Cache-Control")) c.header("Cache-Control", "no-store");
+});
+app.use("/api/*", (c, next) =>
+  cors({
+    origin: loadConfig(c.env).corsOrigins,
+    allowMethods: ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+    allowHeaders: ["Authorization", "Content-Type"],
+    exposeHeaders: ["Retry-After", "X-Request-Id", "WWW-Authenticate"],
+    maxAge: 600,
+  })(c, next),
+);
 app.use(
   "*",
   bodyLimit({

@@ -21,6 +21,7 @@ const ConfigSchema = z.object({
   RESEND_COOLDOWN_SECONDS: seconds(60),
   CODE_MAX_ATTEMPTS: seconds(5),
   MAIL_PROVIDER: z.enum(["console"]).default("console"),
+  CORS_ALLOWED_ORIGINS: z.string().default(""),
   JWT_SIGNING_KEYS: z
     .string()
     .transform((text, ctx) => {
@@ -49,6 +50,8 @@ export type Config = Readonly<{
   resendCooldown: number;
   codeMaxAttempts: number;
   mailProvider: "console";
+  /** Browser origins allowed to call the API (bearer tokens, no cookies); empty: none. */
+  corsOrigins: string[];
   signingKeys: ReadonlyArray<Record<string, unknown> & { kid: string }>;
   codeSecret: string;
   refreshSecret: string;
@@ -87,6 +90,7 @@ export function loadConfig(env: Env): Config {
     resendCooldown: v.RESEND_COOLDOWN_SECONDS,
     codeMaxAttempts: v.CODE_MAX_ATTEMPTS,
     mailProvider: v.MAIL_PROVIDER,
+    corsOrigins: v.CORS_ALLOWED_ORIGINS.split(",").map((o) => o.trim()).filter(Boolean),
     signingKeys: v.JWT_SIGNING_KEYS,
     codeSecret: v.CODE_HMAC_SECRET,
     refreshSecret: v.REFRESH_TOKEN_SECRET,

@@ -31,10 +31,14 @@ const RegisterBody = z.object({
   role: z.enum(["CUSTOMER", "PROVIDER"]).default("CUSTOMER"),
 });
 
+const DEFAULT_DEVICE_ID = "default";
+
 const VerifyEmailBody = z.object({
   email: EmailField,
   code: z.string().regex(/^\d{6}$/, "6 digits"),
-  device_id: DeviceIdField.optional(),
+  device_id: DeviceIdField.optional().meta({
+    description: `The device the new session is bound to; refresh must send the same. Omitted: "${DEFAULT_DEVICE_ID}".`,
+  }),
   device_name: z.string().trim().max(200).optional(),
 });
 
@@ -92,7 +96,7 @@ export const authRoutes = new Hono<AppEnv>()
     validate("json", VerifyEmailBody),
     async (c) => {
       const body = c.req.valid("json");
-      const device = { deviceId: body.device_id ?? crypto.randomUUID(), deviceName: body.device_name ?? null };
+      const device = { deviceId: body.device_id ?? DEFAULT_DEVICE_ID, deviceName: body.device_name ?? null };
       const tokens = await verifyEmailCode(c.var.deps, { email: body.email, code: body.code, device }, requestMeta(c), Date.now());
       return c.json(tokens, 200);
     },
