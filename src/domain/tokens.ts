@@ -87,6 +87,9 @@ export async function verifyAccessToken(config: Config, token: string, nowSecond
         audience: config.audience,
         typ: "at+jwt",
         requiredClaims: ["sub", "sid", "jti", "iat", "exp"],
+        // Also refuses an `iat` in the future (jose only checks iat when a maximum age is set).
+        maxTokenAge: config.accessTtl,
+        clockTolerance: 5,
         currentDate: nowSeconds === undefined ? undefined : new Date(nowSeconds * 1000),
       },
     );

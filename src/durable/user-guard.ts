@@ -111,9 +111,10 @@ export class UserGuard extends DurableObject<Env> {
       previous &&
       previous.token_hash === input.successorHash &&
       previous.rotated_at !== null &&
-      now - previous.rotated_at <= input.graceMs &&
-      this.#usable(previous, input, now)
+      now - previous.rotated_at <= input.graceMs
     ) {
+      // Inside the grace window a wrong device is refused like any other mismatch, not taken as theft.
+      if (!this.#usable(previous, input, now)) return { ok: false, reason: "invalid" };
       return { ok: true, jti: previous.access_jti, iat: previous.access_iat, expiresAt: previous.expires_at, replay: true };
     }
 

@@ -1,0 +1,110 @@
+// Access tokens as issued: EdDSA under a published kid, typ at+jwt, the full claim set and a 15-minute
+// lifetime; and key rotation: tokens signed by a retired-but-listed key keep verifying, new tokens use
+// the new key, JWKS lists every listed key without private parts, and a removed key verifies nothing.
+import { env } from "cloudflare:workers";
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JWK } from "jose";
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config";
+import { publicJwks, signAccessToken, verifyAccessToken } from "../../src/domain/tokens";
+import { call, signedInUser, type Json } from "../helpers";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+const config = loadConfig(env);
+const currentJwk = (JSON.parse(env.JWT_SIGNING_KEYS) as Array<JWK & { kid: string }>)[0]!;
+const nextJwk = JSON.parse(env.TEST_NEXT_SIGNING_KEY) as JWK & { kid: string };
+
+/** A fresh env object gives a fresh config (configs and key rings are cached per object). */
+function configWithKeys(keys: JWK[]) {
+  return loadConfig({ ...env, JWT_SIGNING_KEYS: JSON.stringify(keys) } as Env);
+}
+
+function claimsFor(nowSeconds: number) {
+  return {
+    sub: crypto.randomUUID(),
+    sid: crypto.randomUUID(),
+    role: "CUSTOMER" as const,
+    jti: crypto.randomUUID(),
+    iat: nowSeconds,
+  };
+}
+
+describe("access token format", () => {
+  it("is EdDSA under the published kid, typed at+jwt, and verifies with the JWKS alone", async () => {
+    const { tokens } = await signedInUser({}, "format");
+    const jwks = await (await call("/.well-known/jwks.json")).json<{ keys: JWK[] }>();
+
+    const header = decodeProtectedHeader(tokens.access_token);
+    expect(header).toEqual({ alg: "EdDSA", kid: currentJwk.kid, typ: "at+jwt" });
+    expect(jwks.keys.map((k) => k.kid)).toContain(header.kid);
+
+    const { payload } = await jwtVerify(tokens.access_token, createLocalJWKSet(jwks), {
+      issuer: config.issuer,
+      audience: config.audience,
+      typ: "at+jwt",
+    });
+    expect(payload.sub).toBe(tokens.user.id);
+  });
+
+  it("carries iss, aud, sub, sid, role, iat, exp and jti, and lives 900 seconds", async () => {
+    const { tokens } = await signedInUser({}, "claims");
+    const claims = decodeJwt(tokens.access_token) as Json;
+
+    expect(Object.keys(claims).sort()).toEqual(["aud", "exp", "iat", "iss", "jti", "role", "sid", "sub"]);
+    expect(claims).toMatchObject({ iss: config.issuer, aud: config.audience, sub: tokens.user.id, role: "CUSTOMER" });
+    expect(claims.sid).toMatch(UUID);
+    expect(claims.jti).toMatch(UUID);
+    expect(claims.exp - claims.iat).toBe(900);
+    expect(tokens.refresh_token.split(".")[1]).toBe(claims.sid);
+  });
+
+  it("verifies until exp and not at or after it", async () => {
+    const iat = Math.floor(Date.now() / 1000);
+    const { token, exp } = await signAccessToken(config, claimsFor(iat));
+    expect(exp).toBe(iat + 900);
+
+    expect(await verifyAccessToken(config, token, exp - 1)).toMatchObject({ iat, exp });
+    expect(await verifyAccessToken(config, token, exp)).toBeNull();
+    expect(await verifyAccessToken(config, token, exp + 3600)).toBeNull();
+  });
+});
+
+describe("signing key rotation", () => {
+  it("keeps tokens of the previous key valid while new tokens use the next key", async () => {
+    const iat = Math.floor(Date.now() / 1000);
+    const before = await signAccessToken(config, claimsFor(iat));
+    const rotated = configWithKeys([nextJwk, currentJwk]);
+
+    expect(decodeProtectedHeader(before.token).kid).toBe(currentJwk.kid);
+    expect(await verifyAccessToken(rotated, before.token, iat + 1)).not.toBeNull();
+
+    const after = await signAccessToken(rotated, claimsFor(iat));
+    expect(decodeProtectedHeader(after.token)).toEqual({ alg: "EdDSA", kid: nextJwk.kid, typ: "at+jwt" });
+    expect(await verifyAccessToken(rotated, after.token, iat + 1)).not.toBeNull();
+    // The pre-rotation configuration does not know the next key.
+    expect(await verifyAccessToken(config, after.token, iat + 1)).toBeNull();
+  });
+
+  it("publishes both kids in JWKS, current first, with no private part", async () => {
+    const rotated = configWithKeys([nextJwk, currentJwk]);
+    const { keys } = await publicJwks(rotated);
+
+    expect(keys.map((k) => k.kid)).toEqual([nextJwk.kid, currentJwk.kid]);
+    for (const key of keys) {
+      expect(key).toMatchObject({ kty: "OKP", crv: "Ed25519", alg: "EdDSA", use: "sig" });
+      expect(key).not.toHaveProperty("d");
+    }
+    expect(keys.find((k) => k.kid === currentJwk.kid)!.x).toBe(currentJwk.x);
+  });
+
+  it("stops verifying tokens of a key once it is removed", async () => {
+    const iat = Math.floor(Date.now() / 1000);
+    const old = await signAccessToken(config, claimsFor(iat));
+    const onlyNext = configWithKeys([nextJwk]);
+
+    expect(await verifyAccessToken(onlyNext, old.token, iat + 1)).toBeNull();
+    const fresh = await signAccessToken(onlyNext, claimsFor(iat));
+    expect(await verifyAccessToken(onlyNext, fresh.token, iat + 1)).not.toBeNull();
+    expect((await publicJwks(onlyNext)).keys.map((k) => k.kid)).toEqual([nextJwk.kid]);
+  });
+});
