@@ -3,6 +3,7 @@ import { expect, vi } from "vitest";
 import { loadConfig } from "../src/config";
 import { mailerFor } from "../src/delivery/mailer";
 import type { Deps } from "../src/domain/deps";
+import { register } from "../src/domain/registration";
 import { database } from "../src/storage/db";
 
 export const BASE = "http://auth.test";
@@ -122,3 +123,26 @@ export function testDeps(): { deps: Deps; settle: () => Promise<void> } {
     },
   };
 }
+
+/**
+ * Registers (again) through the domain at a chosen time, e.g. past the 60 s cooldown that guards
+ * replacing a pending registration, without sleeping.
+ */
+export async function registerAt(at: number, fields: { email: string; full_name?: string; password?: string }) {
+  const { deps, settle } = testDeps();
+  await register(
+    deps,
+    {
+      email: fields.email,
+      password: fields.password ?? PASSWORD,
+      fullName: fields.full_name ?? "Test User",
+      username: null,
+      phone: null,
+      role: "CUSTOMER",
+    },
+    at,
+  );
+  await settle();
+}
+
+export const AFTER_COOLDOWN_MS = 61_000;

@@ -3,6 +3,7 @@ import { uniqueViolation } from "../storage/db";
 import { kvKeys, kvTtl } from "../storage/kv-keys";
 import { findUserByEmail, findUserByPhone, findUserByUsername, insertUser, type User } from "../storage/users";
 import { hmacHex, randomDigits, randomToken, sha256Hex } from "./crypto";
+import { resendCooldownName } from "../durable/user-guard";
 import { emailGuard, type Deps, type RequestMeta } from "./deps";
 import { hashPassword } from "./passwords";
 import { signIn, type Device } from "./session-tokens";
@@ -12,6 +13,11 @@ import { signIn, type Device } from "./session-tokens";
 // misses atomically and lets a new registration replace the old one (whose code then stops working).
 
 const PURPOSE = "register";
+
+// The last sign-up for an address wins (its password is the one the account gets), so the owner is
+// told when a new sign-up replaced an earlier one.
+const REPLACED_NOTE =
+  " This sign-up replaced an earlier one for this address: if you did not just sign up, do not use this code.";
 
 type Pending = {
   email: string;
@@ -38,13 +44,13 @@ async function issueCode(deps: Deps, email: string, now: number) {
   const link = randomToken(32);
   const [hmac, linkHash] = await Promise.all([codeHmac(deps, PURPOSE, email, code), sha256Hex(link)]);
   const { config } = deps;
-  const send = async () => {
+  const send = async (note = "") => {
     await deps.kv.put(kvKeys.verifyLink(linkHash), email, { expirationTtl: kvTtl(config.pendingTtl) });
     const url = `${config.publicBaseUrl}/api/v1/auth/verify?token=${encodeURIComponent(link)}`;
     await deps.mailer.send({
       to: email,
       subject: "Verify your email address",
-      text: `Your verification code is ${code}. It expires in ${Math.round(config.emailCodeTtl / 60)} minutes. Or open this link: ${url}`,
+      text: `Your verification code is ${code}. It expires in ${Math.round(config.emailCodeTtl / 60)} minutes. Or open this link: ${url}${note}`,
     });
   };
   return {
@@ -76,8 +82,7 @@ export async function register(deps: Deps, input: RegisterInput, now: number): P
     role: input.role,
   };
   const issued = await issueCode(deps, email, now);
-  const guard = emailGuard(deps, email);
-  await guard.putCode({
+  const put = await emailGuard(deps, email).putCode({
     purpose: PURPOSE,
     codeHmac: issued.hmac,
     linkHash: issued.linkHash,
@@ -86,10 +91,10 @@ export async function register(deps: Deps, input: RegisterInput, now: number): P
     codeTtlMs: issued.codeTtlMs,
     linkTtlMs: issued.linkTtlMs,
     recordTtlMs: deps.config.pendingTtl * 1000,
+    cooldownMs: deps.config.resendCooldown * 1000,
   });
-  // A new registration starts the resend cooldown; it is not itself refused by it.
-  await guard.claimCooldown({ name: `resend:${PURPOSE}`, now, ms: deps.config.resendCooldown * 1000 });
-  await issued.send();
+  if (!put.ok) throw new AppError("rate_limited", { retryAfter: put.retryAfterMs / 1000 });
+  await issued.send(put.replaced ? REPLACED_NOTE : "");
   return email;
 }
 
@@ -97,7 +102,7 @@ export async function register(deps: Deps, input: RegisterInput, now: number): P
 export async function resendVerification(deps: Deps, rawEmail: string, now: number): Promise<string> {
   const email = normalizeEmail(rawEmail);
   const guard = emailGuard(deps, email);
-  const cooldown = await guard.claimCooldown({ name: `resend:${PURPOSE}`, now, ms: deps.config.resendCooldown * 1000 });
+  const cooldown = await guard.claimCooldown({ name: resendCooldownName(PURPOSE), now, ms: deps.config.resendCooldown * 1000 });
   if (!cooldown.ok) throw new AppError("rate_limited", { retryAfter: cooldown.retryAfterMs / 1000 });
   const issued = await issueCode(deps, email, now);
   const renewed = await guard.renewCode({
@@ -126,7 +131,10 @@ export async function verifyEmailCode(
     now,
     maxAttempts: deps.config.codeMaxAttempts,
   });
-  if (!result.ok) throw new AppError(result.reason === "exhausted" ? "too_many_attempts" : "invalid_code");
+  if (!result.ok) {
+    if (result.reason === "exhausted") throw new AppError("too_many_attempts", { retryAfter: result.retryAfterMs / 1000 });
+    throw new AppError("invalid_code");
+  }
   const user = await createVerifiedUser(deps, JSON.parse(result.payload) as Pending, now);
   return signIn(deps, user, input.device, meta, now);
 }

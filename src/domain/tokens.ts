@@ -87,17 +87,20 @@ export async function verifyAccessToken(config: Config, token: string, nowSecond
         audience: config.audience,
         typ: "at+jwt",
         requiredClaims: ["sub", "sid", "jti", "iat", "exp"],
-        // Also refuses an `iat` in the future (jose only checks iat when a maximum age is set).
-        maxTokenAge: config.accessTtl,
-        clockTolerance: 5,
         currentDate: nowSeconds === undefined ? undefined : new Date(nowSeconds * 1000),
       },
     );
+    // jose checks `iat` only against a maximum age; refuse one from the future here (with a few
+    // seconds for clocks of other machines), keeping `exp` strict.
+    const now = nowSeconds ?? Math.floor(Date.now() / 1000);
+    if (typeof payload.iat !== "number" || payload.iat > now + IAT_LEEWAY_SECONDS) return null;
     return toClaims(payload);
   } catch {
     return null;
   }
 }
+
+const IAT_LEEWAY_SECONDS = 5;
 
 const ROLES = new Set<Role>(["CUSTOMER", "PROVIDER", "ADMIN"]);
 

@@ -16,7 +16,13 @@ export type RotateResult =
   | { ok: true; jti: string; iat: number; expiresAt: number; replay: boolean }
   | { ok: false; reason: "invalid" | "reused" };
 
-export type CodeResult = { ok: true; payload: string } | { ok: false; reason: "invalid" | "exhausted" };
+export type CodeResult =
+  | { ok: true; payload: string }
+  | { ok: false; reason: "invalid" }
+  | { ok: false; reason: "exhausted"; retryAfterMs: number };
+
+/** The cooldown between two messages carrying a code for `purpose` to one recipient. */
+export const resendCooldownName = (purpose: string) => `resend:${purpose}`;
 
 export type CooldownResult = { ok: true } | { ok: false; retryAfterMs: number };
 
@@ -157,19 +163,32 @@ export class UserGuard extends DurableObject<Env> {
 
   // ---- one-time codes ---------------------------------------------------------------------------
 
-  /** Stores a new code (and link) for `purpose`, replacing any earlier one: the old code stops working. */
+  /**
+   * Stores a new code (and link) for `purpose`, replacing any earlier one: the old code stops
+   * working. Replacing a live record inside the resend cooldown is refused, so re-registering
+   * cannot flood an inbox; a successful put starts the cooldown.
+   */
   async putCode(input: {
     purpose: string; codeHmac: string; linkHash: string | null; payload: string; now: number;
-    codeTtlMs: number; linkTtlMs: number; recordTtlMs: number;
-  }): Promise<void> {
-    const expiresAt = input.now + input.recordTtlMs;
+    codeTtlMs: number; linkTtlMs: number; recordTtlMs: number; cooldownMs: number;
+  }): Promise<{ ok: true; replaced: boolean } | { ok: false; retryAfterMs: number }> {
+    const { now } = input;
+    const replaced = this.#code(input.purpose, now) !== undefined;
+    const cooldown = resendCooldownName(input.purpose);
+    if (replaced) {
+      const until = this.#cooldownUntil(cooldown);
+      if (until > now) return { ok: false, retryAfterMs: until - now };
+    }
+    const expiresAt = now + input.recordTtlMs;
     this.#sql.exec(
       `INSERT OR REPLACE INTO codes (purpose, code_hmac, link_hash, payload, attempts, code_expires_at, link_expires_at, expires_at)
        VALUES (?, ?, ?, ?, 0, ?, ?, ?)`,
       input.purpose, input.codeHmac, input.linkHash, input.payload,
-      Math.min(expiresAt, input.now + input.codeTtlMs), Math.min(expiresAt, input.now + input.linkTtlMs), expiresAt,
+      Math.min(expiresAt, now + input.codeTtlMs), Math.min(expiresAt, now + input.linkTtlMs), expiresAt,
     );
-    this.#scheduleCleanup(expiresAt);
+    this.#sql.exec(`INSERT OR REPLACE INTO cooldowns (name, until) VALUES (?, ?)`, cooldown, now + input.cooldownMs);
+    this.#scheduleCleanup(Math.min(expiresAt, now + input.cooldownMs));
+    return { ok: true, replaced };
   }
 
   /**
@@ -196,10 +215,8 @@ export class UserGuard extends DurableObject<Env> {
    */
   async verifyCode(input: { purpose: string; codeHmac: string; now: number; maxAttempts: number }): Promise<CodeResult> {
     const record = this.#code(input.purpose, input.now);
-    if (!record || record.code_hmac === null || record.code_expires_at <= input.now) {
-      return { ok: false, reason: record && record.attempts >= input.maxAttempts ? "exhausted" : "invalid" };
-    }
-    if (record.attempts >= input.maxAttempts) return { ok: false, reason: "exhausted" };
+    if (record && record.attempts >= input.maxAttempts) return this.#exhausted(input.purpose, input.now);
+    if (!record || record.code_hmac === null || record.code_expires_at <= input.now) return { ok: false, reason: "invalid" };
     if (timingSafeEqual(record.code_hmac, input.codeHmac)) {
       this.#sql.exec(`DELETE FROM codes WHERE purpose = ?`, input.purpose);
       return { ok: true, payload: record.payload };
@@ -225,8 +242,8 @@ export class UserGuard extends DurableObject<Env> {
 
   /** Claims a cooldown slot: ok when the last claim is older than `ms`, else how long to wait. */
   async claimCooldown(input: { name: string; now: number; ms: number }): Promise<CooldownResult> {
-    const row = this.#sql.exec<{ until: number }>(`SELECT until FROM cooldowns WHERE name = ?`, input.name).toArray()[0];
-    if (row && row.until > input.now) return { ok: false, retryAfterMs: row.until - input.now };
+    const until = this.#cooldownUntil(input.name);
+    if (until > input.now) return { ok: false, retryAfterMs: until - input.now };
     this.#sql.exec(`INSERT OR REPLACE INTO cooldowns (name, until) VALUES (?, ?)`, input.name, input.now + input.ms);
     this.#scheduleCleanup(input.now + input.ms);
     return { ok: true };
@@ -268,6 +285,15 @@ export class UserGuard extends DurableObject<Env> {
 
   #usable(s: SessionState, input: { sessionId: string; deviceId: string }, now: number): boolean {
     return s.revoked_at === null && s.expires_at > now && s.id === input.sessionId && s.device_id === input.deviceId;
+  }
+
+  /** A burned code: the way on is a new code, so the wait is what is left of the resend cooldown. */
+  #exhausted(purpose: string, now: number): CodeResult {
+    return { ok: false, reason: "exhausted", retryAfterMs: Math.max(1000, this.#cooldownUntil(resendCooldownName(purpose)) - now) };
+  }
+
+  #cooldownUntil(name: string): number {
+    return this.#sql.exec<{ until: number }>(`SELECT until FROM cooldowns WHERE name = ?`, name).toArray()[0]?.until ?? 0;
   }
 
   #code(purpose: string, now: number): CodeState | undefined {

@@ -4,6 +4,7 @@ import { loginWithPassword } from "../domain/login";
 import { register, resendVerification, verifyEmailCode, verifyEmailLink } from "../domain/registration";
 import { logout, refresh, revokeAllSessions } from "../domain/session-tokens";
 import type { AppEnv } from "../http/app-env";
+import { AppError } from "../http/errors";
 import { describeRoute } from "../http/openapi-meta";
 import { PhoneField } from "../http/phone";
 import {
@@ -42,7 +43,8 @@ const VerifyEmailBody = z.object({
   device_name: z.string().trim().max(200).optional(),
 });
 
-const VerifyLinkQuery = z.object({ token: z.string().min(1).max(200) });
+// A missing or mangled link token is the contract's `invalid_token`, not a validation error.
+const VerifyLinkQuery = z.object({ token: z.string().optional() });
 
 const EmailBody = z.object({ email: EmailField });
 
@@ -111,7 +113,9 @@ export const authRoutes = new Hono<AppEnv>()
     }),
     validate("query", VerifyLinkQuery),
     async (c) => {
-      await verifyEmailLink(c.var.deps, c.req.valid("query").token, Date.now());
+      const { token } = c.req.valid("query");
+      if (!token || token.length > 200) throw new AppError("invalid_token");
+      await verifyEmailLink(c.var.deps, token, Date.now());
       return c.json({ message: "Email verified successfully. You can now log in." }, 200);
     },
   )
