@@ -13,7 +13,7 @@ export function problemResponse(err: unknown, c: Context): Response {
     console.error(JSON.stringify({ level: "error", request_id: c.get("requestId"), error: describe(err) }));
   }
   const body: Record<string, unknown> = {
-    type: `about:blank#${appError.code}`,
+    type: `urn:edge-auth:problem:${appError.code}`,
     title: ERRORS[appError.code].title,
     status: appError.status,
     detail: appError.detail ?? ERRORS[appError.code].title,
