@@ -1,6 +1,26 @@
 import { z } from "zod";
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const flag = (fallback: boolean) =>
+  z
+    .enum(["true", "false", "1", "0"])
+    .default(fallback ? "true" : "false")
+    .transform((v) => v === "true" || v === "1");
+
+/** A limit written `count/seconds`, e.g. `5/3600` for five per hour. */
+export type Limit = { count: number; windowSeconds: number };
+const limit = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx): Limit => {
+      const match = /^(\d+)\/(\d+)$/.exec(text.trim());
+      if (!match || Number(match[1]) < 1 || Number(match[2]) < 1) {
+        ctx.addIssue({ code: "custom", message: "expected count/seconds" });
+        return z.NEVER;
+      }
+      return { count: Number(match[1]), windowSeconds: Number(match[2]) };
+    });
 
 const PrivateJwk = z.looseObject({
   kty: z.string(),
@@ -8,9 +28,12 @@ const PrivateJwk = z.looseObject({
   d: z.string().min(1),
 });
 
+const optionalSecret = z.string().min(1).optional();
+
 const ConfigSchema = z.object({
   ENVIRONMENT: z.enum(["development", "test", "staging", "production"]).default("production"),
   PUBLIC_BASE_URL: z.url(),
+  FRONTEND_URL: z.url(),
   JWT_ISSUER: z.string().min(1),
   JWT_AUDIENCE: z.string().min(1),
   ACCESS_TOKEN_TTL_SECONDS: seconds(900),
@@ -18,9 +41,36 @@ const ConfigSchema = z.object({
   REFRESH_GRACE_SECONDS: z.coerce.number().int().min(0).default(10),
   PENDING_REGISTRATION_TTL_SECONDS: seconds(24 * 3600),
   EMAIL_CODE_TTL_SECONDS: seconds(600),
+  PASSWORD_RESET_TTL_SECONDS: seconds(900),
+  PHONE_OTP_TTL_SECONDS: seconds(120),
   RESEND_COOLDOWN_SECONDS: seconds(60),
   CODE_MAX_ATTEMPTS: seconds(5),
-  MAIL_PROVIDER: z.enum(["console"]).default("console"),
+  LOGIN_DELAY_AFTER_FAILURES: seconds(5),
+  LOGIN_LOCK_AFTER_FAILURES: seconds(10),
+  LOGIN_LOCK_SECONDS: seconds(900),
+  LOGIN_IP_LIMIT: limit("100/900"),
+  REGISTER_IP_LIMIT: limit("20/3600"),
+  EMAIL_SENDS_PER_ADDRESS_LIMIT: limit("5/3600"),
+  EMAIL_SENDS_IP_LIMIT: limit("30/3600"),
+  OTP_SENDS_PER_PHONE_LIMIT: limit("5/3600"),
+  OTP_SENDS_IP_LIMIT: limit("20/3600"),
+  DEFAULT_PHONE_REGION: z
+    .string()
+    .regex(/^([A-Z]{2})?$/)
+    .default(""),
+  PWNED_PASSWORDS_CHECK: flag(false),
+  PWNED_PASSWORDS_TIMEOUT_MS: z.coerce.number().int().positive().default(1500),
+  MAIL_PROVIDER: z.enum(["console", "resend"]).default("console"),
+  MAIL_FROM: z.string().default("edge-auth <no-reply@example.com>"),
+  RESEND_API_KEY: optionalSecret,
+  SMS_PROVIDER: z.enum(["console", "bulksmsbd", "twilio"]).default("console"),
+  BULKSMSBD_API_KEY: optionalSecret,
+  BULKSMSBD_SENDER_ID: optionalSecret,
+  TWILIO_ACCOUNT_SID: optionalSecret,
+  TWILIO_AUTH_TOKEN: optionalSecret,
+  TWILIO_FROM: optionalSecret,
+  GOOGLE_CLIENT_ID: optionalSecret,
+  GOOGLE_CLIENT_SECRET: optionalSecret,
   CORS_ALLOWED_ORIGINS: z.string().default(""),
   JWT_SIGNING_KEYS: z
     .string()
@@ -37,9 +87,14 @@ const ConfigSchema = z.object({
   REFRESH_TOKEN_SECRET: z.string().min(32),
 });
 
+type Parsed = z.output<typeof ConfigSchema>;
+
 export type Config = Readonly<{
-  environment: "development" | "test" | "staging" | "production";
+  environment: Parsed["ENVIRONMENT"];
+  /** Local development or tests: console delivery allowed, `otp` echoed by send-otp in development. */
+  isLocal: boolean;
   publicBaseUrl: string;
+  frontendUrl: string;
   issuer: string;
   audience: string;
   accessTtl: number;
@@ -47,12 +102,32 @@ export type Config = Readonly<{
   refreshGrace: number;
   pendingTtl: number;
   emailCodeTtl: number;
+  resetTtl: number;
+  phoneOtpTtl: number;
   resendCooldown: number;
   codeMaxAttempts: number;
-  mailProvider: "console";
+  login: { delayAfter: number; lockAfter: number; lockSeconds: number; ipLimit: Limit };
+  limits: {
+    registerIp: Limit;
+    emailSendsPerAddress: Limit;
+    emailSendsIp: Limit;
+    otpSendsPerPhone: Limit;
+    otpSendsIp: Limit;
+  };
+  defaultPhoneRegion: string | undefined;
+  pwnedPasswords: { enabled: boolean; timeoutMs: number };
+  mail: { provider: Parsed["MAIL_PROVIDER"]; from: string; resendApiKey: string | undefined };
+  sms: {
+    provider: Parsed["SMS_PROVIDER"];
+    bulksmsbd: { apiKey: string; senderId: string } | undefined;
+    twilio: { accountSid: string; authToken: string; from: string } | undefined;
+  };
+  google: { clientId: string; clientSecret: string | undefined } | undefined;
   /** Browser origins allowed to call the API (bearer tokens, no cookies); empty: none. */
   corsOrigins: string[];
   signingKeys: ReadonlyArray<Record<string, unknown> & { kid: string }>;
+  /** The raw secret, as a cache key for imported keys that survives a new env object. */
+  signingKeysSource: string;
   codeSecret: string;
   refreshSecret: string;
 }>;
@@ -71,15 +146,32 @@ export function loadConfig(env: Env): Config {
     const names = [...new Set(parsed.error.issues.map((i) => String(i.path[0])))].join(", ");
     throw new ConfigError(`invalid configuration: ${names}`);
   }
-  const v = parsed.data;
-  const local = v.ENVIRONMENT === "development" || v.ENVIRONMENT === "test";
-  if (!local && v.MAIL_PROVIDER === "console") {
-    // The console provider prints codes to the log: never in a deployed environment.
-    throw new ConfigError("invalid configuration: MAIL_PROVIDER=console outside development");
-  }
-  const config: Config = {
+  const config = build(parsed.data, env.JWT_SIGNING_KEYS);
+  cache.set(env, config);
+  return config;
+}
+
+function build(v: Parsed, signingKeysSource: string): Config {
+  const isLocal = v.ENVIRONMENT === "development" || v.ENVIRONMENT === "test";
+  const problems: string[] = [];
+  // Console providers print codes to the log: never in a deployed environment.
+  if (!isLocal && v.MAIL_PROVIDER === "console") problems.push("MAIL_PROVIDER=console outside development");
+  if (!isLocal && v.SMS_PROVIDER === "console") problems.push("SMS_PROVIDER=console outside development");
+  if (v.MAIL_PROVIDER === "resend" && !v.RESEND_API_KEY) problems.push("RESEND_API_KEY");
+  const bulksmsbd =
+    v.BULKSMSBD_API_KEY && v.BULKSMSBD_SENDER_ID ? { apiKey: v.BULKSMSBD_API_KEY, senderId: v.BULKSMSBD_SENDER_ID } : undefined;
+  if (v.SMS_PROVIDER === "bulksmsbd" && !bulksmsbd) problems.push("BULKSMSBD_API_KEY, BULKSMSBD_SENDER_ID");
+  const twilio =
+    v.TWILIO_ACCOUNT_SID && v.TWILIO_AUTH_TOKEN && v.TWILIO_FROM
+      ? { accountSid: v.TWILIO_ACCOUNT_SID, authToken: v.TWILIO_AUTH_TOKEN, from: v.TWILIO_FROM }
+      : undefined;
+  if (v.SMS_PROVIDER === "twilio" && !twilio) problems.push("TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM");
+  if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
+  return {
     environment: v.ENVIRONMENT,
+    isLocal,
     publicBaseUrl: v.PUBLIC_BASE_URL.replace(/\/+$/, ""),
+    frontendUrl: v.FRONTEND_URL.replace(/\/+$/, ""),
     issuer: v.JWT_ISSUER,
     audience: v.JWT_AUDIENCE,
     accessTtl: v.ACCESS_TOKEN_TTL_SECONDS,
@@ -87,14 +179,32 @@ export function loadConfig(env: Env): Config {
     refreshGrace: v.REFRESH_GRACE_SECONDS,
     pendingTtl: v.PENDING_REGISTRATION_TTL_SECONDS,
     emailCodeTtl: v.EMAIL_CODE_TTL_SECONDS,
+    resetTtl: v.PASSWORD_RESET_TTL_SECONDS,
+    phoneOtpTtl: v.PHONE_OTP_TTL_SECONDS,
     resendCooldown: v.RESEND_COOLDOWN_SECONDS,
     codeMaxAttempts: v.CODE_MAX_ATTEMPTS,
-    mailProvider: v.MAIL_PROVIDER,
+    login: {
+      delayAfter: v.LOGIN_DELAY_AFTER_FAILURES,
+      lockAfter: v.LOGIN_LOCK_AFTER_FAILURES,
+      lockSeconds: v.LOGIN_LOCK_SECONDS,
+      ipLimit: v.LOGIN_IP_LIMIT,
+    },
+    limits: {
+      registerIp: v.REGISTER_IP_LIMIT,
+      emailSendsPerAddress: v.EMAIL_SENDS_PER_ADDRESS_LIMIT,
+      emailSendsIp: v.EMAIL_SENDS_IP_LIMIT,
+      otpSendsPerPhone: v.OTP_SENDS_PER_PHONE_LIMIT,
+      otpSendsIp: v.OTP_SENDS_IP_LIMIT,
+    },
+    defaultPhoneRegion: v.DEFAULT_PHONE_REGION || undefined,
+    pwnedPasswords: { enabled: v.PWNED_PASSWORDS_CHECK, timeoutMs: v.PWNED_PASSWORDS_TIMEOUT_MS },
+    mail: { provider: v.MAIL_PROVIDER, from: v.MAIL_FROM, resendApiKey: v.RESEND_API_KEY },
+    sms: { provider: v.SMS_PROVIDER, bulksmsbd, twilio },
+    google: v.GOOGLE_CLIENT_ID ? { clientId: v.GOOGLE_CLIENT_ID, clientSecret: v.GOOGLE_CLIENT_SECRET } : undefined,
     corsOrigins: v.CORS_ALLOWED_ORIGINS.split(",").map((o) => o.trim()).filter(Boolean),
     signingKeys: v.JWT_SIGNING_KEYS,
+    signingKeysSource,
     codeSecret: v.CODE_HMAC_SECRET,
     refreshSecret: v.REFRESH_TOKEN_SECRET,
   };
-  cache.set(env, config);
-  return config;
 }

@@ -2,6 +2,7 @@ import { env, exports } from "cloudflare:workers";
 import { expect, vi } from "vitest";
 import { loadConfig } from "../src/config";
 import { mailerFor } from "../src/delivery/mailer";
+import { smsSenderFor } from "../src/delivery/sms";
 import type { Deps } from "../src/domain/deps";
 import { register } from "../src/domain/registration";
 import { database } from "../src/storage/db";
@@ -116,6 +117,7 @@ export function testDeps(): { deps: Deps; settle: () => Promise<void> } {
       kv: env.KV,
       guards: env.USER_GUARD,
       mailer: mailerFor(config),
+      sms: smsSenderFor(config),
       defer: (work) => void pending.push(work),
     },
     settle: async () => {
@@ -140,9 +142,19 @@ export async function registerAt(at: number, fields: { email: string; full_name?
       phone: null,
       role: "CUSTOMER",
     },
+    { ip: null, userAgent: null },
     at,
   );
   await settle();
 }
 
 export const AFTER_COOLDOWN_MS = 61_000;
+
+/** Request metadata of a caller without a client address (per-IP limits do not apply). */
+export const NO_META = { ip: null, userAgent: null };
+
+/** Waits (up to ~2 s) until `count` messages reached `to`: some are sent after the response. */
+export async function waitForMessages(to: string, count: number): Promise<Delivered[]> {
+  for (let i = 0; i < 100 && messagesTo(to).length < count; i++) await new Promise((r) => setTimeout(r, 20));
+  return messagesTo(to);
+}

@@ -1,7 +1,9 @@
 import type { Config } from "../config";
+import { providerPost } from "./http";
 
 export type EmailMessage = { to: string; subject: string; text: string };
 
+/** Sends one email; throws DeliveryError when the provider does not take it. */
 export interface Mailer {
   send(message: EmailMessage): Promise<void>;
 }
@@ -17,9 +19,23 @@ export const consoleMailer: Mailer = {
   },
 };
 
+/** Resend's HTTP API (https://resend.com/docs/api-reference/emails/send-email). */
+export function resendMailer(apiKey: string, from: string): Mailer {
+  return {
+    async send(message) {
+      await providerPost("resend", "https://api.resend.com/emails", {
+        headers: { Authorization: `Bearer ${apiKey}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ from, to: [message.to], subject: message.subject, text: message.text }),
+      });
+    },
+  };
+}
+
 export function mailerFor(config: Config): Mailer {
-  switch (config.mailProvider) {
+  switch (config.mail.provider) {
     case "console":
       return consoleMailer;
+    case "resend":
+      return resendMailer(config.mail.resendApiKey!, config.mail.from);
   }
 }

@@ -26,6 +26,10 @@ export async function sha256Hex(text: string): Promise<string> {
   return hex(await crypto.subtle.digest("SHA-256", encoder.encode(text)));
 }
 
+export async function sha1Hex(text: string): Promise<string> {
+  return hex(await crypto.subtle.digest("SHA-1", encoder.encode(text)));
+}
+
 const hmacKeys = new Map<string, Promise<CryptoKey>>();
 
 function hmacKey(secret: string): Promise<CryptoKey> {

@@ -1,5 +1,6 @@
 import type { Config } from "../config";
 import type { Mailer } from "../delivery/mailer";
+import type { SmsSender } from "../delivery/sms";
 import type { UserGuard } from "../durable/user-guard";
 import type { Db } from "../storage/db";
 
@@ -10,6 +11,7 @@ export type Deps = {
   kv: KVNamespace;
   guards: DurableObjectNamespace<UserGuard>;
   mailer: Mailer;
+  sms: SmsSender;
   /** Runs work after the response (ctx.waitUntil), for writes nobody waits on. */
   defer: (work: Promise<unknown>) => void;
 };
@@ -22,4 +24,13 @@ export function userGuard(deps: Deps, userId: string) {
 
 export function emailGuard(deps: Deps, email: string) {
   return deps.guards.get(deps.guards.idFromName(`email:${email}`));
+}
+
+export function phoneGuard(deps: Deps, phone: string) {
+  return deps.guards.get(deps.guards.idFromName(`phone:${phone}`));
+}
+
+/** Per-IP counters; null when the request carries no client address (local tools, tests). */
+export function ipGuard(deps: Deps, ip: string | null) {
+  return ip ? deps.guards.get(deps.guards.idFromName(`ip:${ip}`)) : null;
 }

@@ -5,6 +5,9 @@ import { findUserByEmail, findUserByPhone, findUserByUsername, insertUser, type 
 import { hmacHex, randomDigits, randomToken, sha256Hex } from "./crypto";
 import { resendCooldownName } from "../durable/user-guard";
 import { emailGuard, type Deps, type RequestMeta } from "./deps";
+import { deliverCode, deliverCodeInBackground } from "./code-delivery";
+import { COUNTERS, enforceIpLimit, enforceLimit } from "./limits";
+import { assertAcceptablePassword } from "./password-policy";
 import { hashPassword } from "./passwords";
 import { signIn, type Device } from "./session-tokens";
 
@@ -62,13 +65,15 @@ async function issueCode(deps: Deps, email: string, now: number) {
   };
 }
 
-export async function register(deps: Deps, input: RegisterInput, now: number): Promise<string> {
+export async function register(deps: Deps, input: RegisterInput, meta: RequestMeta, now: number): Promise<string> {
   const email = normalizeEmail(input.email);
+  const { config } = deps;
+  await enforceIpLimit(deps, meta.ip, COUNTERS.register, config.limits.registerIp, now);
   const [existing, usernameOwner, phoneOwner, passwordHash] = await Promise.all([
     findUserByEmail(deps.db, email),
     input.username ? findUserByUsername(deps.db, input.username) : undefined,
     input.phone ? findUserByPhone(deps.db, input.phone) : undefined,
-    hashPassword(input.password),
+    assertAcceptablePassword(config, input.password, { email }).then(() => hashPassword(input.password)),
   ]);
   if (existing) throw new AppError("email_taken");
   if (usernameOwner) throw new AppError("username_taken");
@@ -81,8 +86,10 @@ export async function register(deps: Deps, input: RegisterInput, now: number): P
     phone: input.phone,
     role: input.role,
   };
+  const guard = emailGuard(deps, email);
+  await enforceLimit(guard, COUNTERS.emailSends, config.limits.emailSendsPerAddress, now);
   const issued = await issueCode(deps, email, now);
-  const put = await emailGuard(deps, email).putCode({
+  const put = await guard.putCode({
     purpose: PURPOSE,
     codeHmac: issued.hmac,
     linkHash: issued.linkHash,
@@ -90,20 +97,25 @@ export async function register(deps: Deps, input: RegisterInput, now: number): P
     now,
     codeTtlMs: issued.codeTtlMs,
     linkTtlMs: issued.linkTtlMs,
-    recordTtlMs: deps.config.pendingTtl * 1000,
-    cooldownMs: deps.config.resendCooldown * 1000,
+    recordTtlMs: config.pendingTtl * 1000,
+    cooldownMs: config.resendCooldown * 1000,
   });
   if (!put.ok) throw new AppError("rate_limited", { retryAfter: put.retryAfterMs / 1000 });
-  await issued.send(put.replaced ? REPLACED_NOTE : "");
+  await deliverCode(guard, { purpose: PURPOSE, counter: COUNTERS.emailSends, dropRecord: true }, () =>
+    issued.send(put.replaced ? REPLACED_NOTE : ""),
+  );
   return email;
 }
 
 /** Same work and the same answer whether or not a registration is pending (no enumeration). */
-export async function resendVerification(deps: Deps, rawEmail: string, now: number): Promise<string> {
+export async function resendVerification(deps: Deps, rawEmail: string, meta: RequestMeta, now: number): Promise<string> {
   const email = normalizeEmail(rawEmail);
+  const { config } = deps;
+  await enforceIpLimit(deps, meta.ip, COUNTERS.emailSends, config.limits.emailSendsIp, now);
   const guard = emailGuard(deps, email);
-  const cooldown = await guard.claimCooldown({ name: resendCooldownName(PURPOSE), now, ms: deps.config.resendCooldown * 1000 });
+  const cooldown = await guard.claimCooldown({ name: resendCooldownName(PURPOSE), now, ms: config.resendCooldown * 1000 });
   if (!cooldown.ok) throw new AppError("rate_limited", { retryAfter: cooldown.retryAfterMs / 1000 });
+  await enforceLimit(guard, COUNTERS.emailSends, config.limits.emailSendsPerAddress, now);
   const issued = await issueCode(deps, email, now);
   const renewed = await guard.renewCode({
     purpose: PURPOSE,
@@ -113,7 +125,11 @@ export async function resendVerification(deps: Deps, rawEmail: string, now: numb
     codeTtlMs: issued.codeTtlMs,
     linkTtlMs: issued.linkTtlMs,
   });
-  if (renewed) await issued.send();
+  if (renewed) {
+    deliverCodeInBackground(deps.defer, guard, { purpose: PURPOSE, counter: COUNTERS.emailSends, dropRecord: false }, () =>
+      issued.send(),
+    );
+  }
   return email;
 }
 

@@ -26,6 +26,8 @@ export const resendCooldownName = (purpose: string) => `resend:${purpose}`;
 
 export type CooldownResult = { ok: true } | { ok: false; retryAfterMs: number };
 
+export type LimitInput = { name: string; count: number; windowMs: number; now: number };
+
 type SessionState = {
   id: string;
   device_id: string;
@@ -62,6 +64,8 @@ CREATE TABLE IF NOT EXISTS codes (
   attempts INTEGER NOT NULL DEFAULT 0, code_expires_at INTEGER NOT NULL, link_expires_at INTEGER NOT NULL,
   expires_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS cooldowns (name TEXT PRIMARY KEY, until INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, count INTEGER NOT NULL, window_end INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS login_throttle (id INTEGER PRIMARY KEY CHECK (id = 1), failures INTEGER NOT NULL, blocked_until INTEGER NOT NULL);
 `;
 
 export class UserGuard extends DurableObject<Env> {
@@ -148,14 +152,17 @@ export class UserGuard extends DurableObject<Env> {
     return { revoked };
   }
 
-  /** Revokes the given sessions, or every active one when `ids` is null. */
-  async revokeSessions(input: { userId: string; ids: string[] | null; now: number }): Promise<{ revoked: string[] }> {
+  /** Revokes the given sessions, or every active one (but `exceptId`) when `ids` is null. */
+  async revokeSessions(input: {
+    userId: string; ids: string[] | null; now: number; exceptId?: string;
+  }): Promise<{ revoked: string[] }> {
     const ids =
       input.ids ??
       this.#sql
         .exec<{ id: string }>(`SELECT id FROM sessions WHERE revoked_at IS NULL AND expires_at > ?`, input.now)
         .toArray()
-        .map((r) => r.id);
+        .map((r) => r.id)
+        .filter((id) => id !== input.exceptId);
     const revoked = this.#markRevoked(ids, input.now);
     await this.#propagateRevocation(input.userId, revoked, input.now);
     return { revoked };
@@ -249,9 +256,63 @@ export class UserGuard extends DurableObject<Env> {
     return { ok: true };
   }
 
-  /** Gives a claimed cooldown back, when the message it guarded could not be sent. */
-  async releaseCooldown(input: { name: string }): Promise<void> {
-    this.#sql.exec(`DELETE FROM cooldowns WHERE name = ?`, input.name);
+  /**
+   * Undoes a send whose message could not be delivered: the cooldown and the send counter it took
+   * are given back, and with `dropRecord` the code's record goes too, so no usable code is left.
+   */
+  async undoSend(input: { purpose: string; counter: string; dropRecord: boolean }): Promise<void> {
+    if (input.dropRecord) this.#sql.exec(`DELETE FROM codes WHERE purpose = ?`, input.purpose);
+    else this.#sql.exec(`UPDATE codes SET code_hmac = NULL, link_hash = NULL WHERE purpose = ?`, input.purpose);
+    this.#sql.exec(`DELETE FROM cooldowns WHERE name = ?`, resendCooldownName(input.purpose));
+    this.#sql.exec(`UPDATE counters SET count = MAX(0, count - 1) WHERE name = ?`, input.counter);
+  }
+
+  // ---- rate limits -----------------------------------------------------------------------------
+
+  /**
+   * Counts one event against `count` per window (fixed windows). Exact under concurrency: the
+   * read-check-write has no await, and this object runs one call at a time.
+   */
+  async hit(input: LimitInput): Promise<CooldownResult> {
+    const { now } = input;
+    const row = this.#sql
+      .exec<{ count: number; window_end: number }>(`SELECT count, window_end FROM counters WHERE name = ?`, input.name)
+      .toArray()[0];
+    if (row && row.window_end > now) {
+      if (row.count >= input.count) return { ok: false, retryAfterMs: row.window_end - now };
+      this.#sql.exec(`UPDATE counters SET count = count + 1 WHERE name = ?`, input.name);
+      return { ok: true };
+    }
+    this.#sql.exec(`INSERT OR REPLACE INTO counters (name, count, window_end) VALUES (?, 1, ?)`, input.name, now + input.windowMs);
+    this.#scheduleCleanup(now + input.windowMs);
+    return { ok: true };
+  }
+
+  /**
+   * Reserves a password attempt for this account (email). Every attempt counts as a failure until
+   * `loginSucceeded` clears the count, so a burst cannot slip in more tries than the budget: after
+   * `delayAfter` failures each try waits 1, 2, 4 … seconds (at most 60); after `lockAfter` the
+   * account is locked for `lockMs`.
+   */
+  async beginLogin(input: { now: number; delayAfter: number; lockAfter: number; lockMs: number }): Promise<CooldownResult> {
+    const { now } = input;
+    const row = this.#sql
+      .exec<{ failures: number; blocked_until: number }>(`SELECT failures, blocked_until FROM login_throttle WHERE id = 1`)
+      .toArray()[0] ?? { failures: 0, blocked_until: 0 };
+    if (row.blocked_until > now) return { ok: false, retryAfterMs: row.blocked_until - now };
+    const failures = row.failures + 1;
+    let blockedUntil = 0;
+    if (failures >= input.lockAfter) blockedUntil = now + input.lockMs;
+    else if (failures >= input.delayAfter) blockedUntil = now + Math.min(60_000, 1000 * 2 ** (failures - input.delayAfter));
+    this.#sql.exec(
+      `INSERT OR REPLACE INTO login_throttle (id, failures, blocked_until) VALUES (1, ?, ?)`,
+      failures, blockedUntil,
+    );
+    return { ok: true };
+  }
+
+  async loginSucceeded(): Promise<void> {
+    this.#sql.exec(`DELETE FROM login_throttle`);
   }
 
   // ---- housekeeping ----------------------------------------------------------------------------
@@ -260,13 +321,14 @@ export class UserGuard extends DurableObject<Env> {
     const now = Date.now();
     this.#sql.exec(`DELETE FROM codes WHERE expires_at <= ?`, now);
     this.#sql.exec(`DELETE FROM cooldowns WHERE until <= ?`, now);
+    this.#sql.exec(`DELETE FROM counters WHERE window_end <= ?`, now);
     this.#sql.exec(`DELETE FROM spent_tokens WHERE expires_at <= ?`, now);
     this.#sql.exec(`DELETE FROM sessions WHERE expires_at <= ?`, now);
     const next = this.#sql
       .exec<{ at: number | null }>(
         `SELECT MIN(at) AS at FROM (
            SELECT MIN(expires_at) AS at FROM codes UNION ALL SELECT MIN(until) FROM cooldowns
-           UNION ALL SELECT MIN(expires_at) FROM sessions)`,
+           UNION ALL SELECT MIN(window_end) FROM counters UNION ALL SELECT MIN(expires_at) FROM sessions)`,
       )
       .one().at;
     if (next !== null) await this.ctx.storage.setAlarm(next);

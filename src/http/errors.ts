@@ -6,10 +6,14 @@ export const ERRORS = {
   unsupported_content_type: { status: 400, title: "Unsupported content type" },
   invalid_code: { status: 400, title: "Invalid or expired code" },
   invalid_token: { status: 400, title: "Invalid or expired token" },
+  invalid_phone: { status: 400, title: "Invalid phone number" },
+  weak_password: { status: 400, title: "Password too weak" },
+  invalid_state: { status: 400, title: "Invalid or expired sign-in state" },
   invalid_access_token: { status: 401, title: "Missing, invalid or revoked access token" },
   invalid_credentials: { status: 401, title: "Invalid email or password" },
   invalid_refresh_token: { status: 401, title: "Invalid refresh token" },
   refresh_token_reused: { status: 401, title: "Refresh token reused; the session was revoked" },
+  invalid_google_token: { status: 401, title: "Invalid Google ID token" },
   email_not_verified: { status: 403, title: "Email address not verified" },
   account_disabled: { status: 403, title: "Account disabled" },
   forbidden: { status: 403, title: "Forbidden" },
@@ -24,7 +28,9 @@ export const ERRORS = {
   too_many_attempts: { status: 429, title: "Too many attempts" },
   rate_limited: { status: 429, title: "Too many requests" },
   internal_error: { status: 500, title: "Internal server error" },
+  delivery_failed: { status: 502, title: "The message could not be delivered" },
   service_unavailable: { status: 503, title: "Service misconfigured" },
+  provider_not_configured: { status: 503, title: "This sign-in method is not configured" },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -1,6 +1,7 @@
 import { createMiddleware } from "hono/factory";
 import { loadConfig } from "../config";
 import { mailerFor } from "../delivery/mailer";
+import { smsSenderFor } from "../delivery/sms";
 import { database } from "../storage/db";
 import type { AppEnv } from "../http/app-env";
 
@@ -13,6 +14,7 @@ export const withDeps = createMiddleware<AppEnv>(async (c, next) => {
     kv: c.env.KV,
     guards: c.env.USER_GUARD,
     mailer: mailerFor(config),
+    sms: smsSenderFor(config),
     defer: (work) => c.executionCtx.waitUntil(work.catch((err) => console.error("deferred work failed", err))),
   });
   await next();

@@ -67,7 +67,7 @@ export const authRoutes = new Hono<AppEnv>()
       tags: TAGS,
       summary: "Start a pending registration; a code and a link are emailed",
       responses: { 202: { description: "Verification email sent", schema: MessageSchema } },
-      errors: ["validation_error", "email_taken", "username_taken", "phone_taken"],
+      errors: ["validation_error", "weak_password", "email_taken", "username_taken", "phone_taken", "rate_limited", "delivery_failed"],
     }),
     validate("json", RegisterBody),
     async (c) => {
@@ -82,6 +82,7 @@ export const authRoutes = new Hono<AppEnv>()
           phone: body.phone ?? null,
           role: body.role,
         },
+        requestMeta(c),
         Date.now(),
       );
       return c.json({ message: `Verification email sent to ${email}` }, 202);
@@ -129,7 +130,7 @@ export const authRoutes = new Hono<AppEnv>()
     }),
     validate("json", EmailBody),
     async (c) => {
-      await resendVerification(c.var.deps, c.req.valid("json").email, Date.now());
+      await resendVerification(c.var.deps, c.req.valid("json").email, requestMeta(c), Date.now());
       return c.json({ message: "If a registration is pending for this address, a new verification email was sent" }, 202);
     },
   )

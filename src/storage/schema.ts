@@ -1,10 +1,13 @@
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 export const users = sqliteTable(
   "users",
   {
     id: text("id").primaryKey(),
+    /** Only proved addresses: an account is found and linked by this column. */
     email: text("email").unique(),
+    /** An address given without proof (phone sign-up): shown to its owner, never used to link. */
+    unverifiedEmail: text("unverified_email"),
     username: text("username").unique(),
     phone: text("phone").unique(),
     fullName: text("full_name"),
@@ -42,6 +45,21 @@ export const sessions = sqliteTable(
     revokedAt: integer("revoked_at", { mode: "timestamp_ms" }),
   },
   (t) => [index("sessions_user_idx").on(t.userId, t.revokedAt, t.expiresAt)],
+);
+
+/** Sign-in identities at external providers, kept by their stable subject, not by email. */
+export const identities = sqliteTable(
+  "identities",
+  {
+    provider: text("provider", { enum: ["google"] }).notNull(),
+    providerUserId: text("provider_user_id").notNull(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    email: text("email"),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.provider, t.providerUserId] }), index("identities_user_idx").on(t.userId)],
 );
 
 export type UserRow = typeof users.$inferSelect;

@@ -40,7 +40,7 @@ export async function updatePasswordHash(db: Db, id: string, passwordHash: strin
 export function toPublicUser(u: User) {
   return {
     id: u.id,
-    email: u.email,
+    email: u.email ?? u.unverifiedEmail,
     username: u.username,
     phone: u.phone,
     full_name: u.fullName,

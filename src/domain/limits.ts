@@ -1,0 +1,28 @@
+import type { Limit } from "../config";
+import { AppError } from "../http/errors";
+import type { UserGuard } from "../durable/user-guard";
+import { ipGuard, type Deps } from "./deps";
+
+type Guard = DurableObjectStub<UserGuard>;
+
+/** Counts one event on a subject's Durable Object; over the limit → 429 with Retry-After. */
+export async function enforceLimit(guard: Guard, name: string, limit: Limit, now: number): Promise<void> {
+  const result = await guard.hit({ name, count: limit.count, windowMs: limit.windowSeconds * 1000, now });
+  if (!result.ok) throw new AppError("rate_limited", { retryAfter: result.retryAfterMs / 1000 });
+}
+
+/**
+ * The same, per client IP (CF-Connecting-IP, which Cloudflare always sets). Requests without one
+ * only come from local tools and tests, and are not counted.
+ */
+export async function enforceIpLimit(deps: Deps, ip: string | null, name: string, limit: Limit, now: number): Promise<void> {
+  const guard = ipGuard(deps, ip);
+  if (guard) await enforceLimit(guard, name, limit, now);
+}
+
+export const COUNTERS = {
+  emailSends: "sends:email",
+  smsSends: "sends:sms",
+  register: "register",
+  login: "login",
+} as const;

@@ -1,0 +1,58 @@
+import type { Config } from "../config";
+import { AppError } from "../http/errors";
+import { sha1Hex } from "./crypto";
+
+// NIST SP 800-63B §5.1.1.2: length 8–128 (checked by the schemas), no composition rules, and a
+// refusal of passwords that are common or known breached.
+
+let common: Promise<Set<string>> | undefined;
+
+/** zxcvbn-ts's list of ~49,000 common passwords, decompressed on first use (not at cold start). */
+function commonPasswords(): Promise<Set<string>> {
+  common ??= import("@zxcvbn-ts/language-common").then((m) => new Set(m.dictionary["passwords-common"]));
+  return common;
+}
+
+export async function assertAcceptablePassword(
+  config: Config,
+  password: string,
+  context: { email?: string | null } = {},
+): Promise<void> {
+  const lowered = password.toLowerCase();
+  const email = context.email?.toLowerCase();
+  if (email && (lowered === email || lowered === email.split("@")[0])) {
+    throw weak("The password must not be your email address");
+  }
+  if ((await commonPasswords()).has(lowered)) throw weak("This password is too common");
+  if (config.pwnedPasswords.enabled && (await isBreached(password, config.pwnedPasswords.timeoutMs))) {
+    throw weak("This password appears in known data breaches");
+  }
+}
+
+function weak(detail: string): AppError {
+  return new AppError("weak_password", { detail, errors: [{ path: "password", message: detail }] });
+}
+
+/**
+ * Have I Been Pwned's k-anonymity range query: only the first 5 hex digits of the SHA-1 leave
+ * this service. Off by default; fails open (a timeout or error does not block the user).
+ */
+async function isBreached(password: string, timeoutMs: number): Promise<boolean> {
+  const digest = (await sha1Hex(password)).toUpperCase();
+  const prefix = digest.slice(0, 5);
+  const suffix = digest.slice(5);
+  try {
+    const res = await fetch(`https://api.pwnedpasswords.com/range/${prefix}`, {
+      headers: { "Add-Padding": "true" },
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    if (!res.ok) return false;
+    const body = await res.text();
+    return body.split("\n").some((line) => {
+      const [hash, count] = line.trim().split(":");
+      return hash === suffix && Number(count) > 0;
+    });
+  } catch {
+    return false;
+  }
+}
