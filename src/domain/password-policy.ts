@@ -16,8 +16,10 @@ function commonPasswords(): Promise<Set<string>> {
 export async function assertAcceptablePassword(
   config: Config,
   password: string,
-  context: { email?: string | null } = {},
+  context: { email?: string | null; field?: string } = {},
 ): Promise<void> {
+  const weak = (detail: string) =>
+    new AppError("weak_password", { detail, errors: [{ path: context.field ?? "password", message: detail }] });
   const lowered = password.toLowerCase();
   const email = context.email?.toLowerCase();
   if (email && (lowered === email || lowered === email.split("@")[0])) {
@@ -27,10 +29,6 @@ export async function assertAcceptablePassword(
   if (config.pwnedPasswords.enabled && (await isBreached(password, config.pwnedPasswords.timeoutMs))) {
     throw weak("This password appears in known data breaches");
   }
-}
-
-function weak(detail: string): AppError {
-  return new AppError("weak_password", { detail, errors: [{ path: "password", message: detail }] });
 }
 
 /**

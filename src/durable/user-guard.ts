@@ -178,11 +178,13 @@ export class UserGuard extends DurableObject<Env> {
   async putCode(input: {
     purpose: string; codeHmac: string; linkHash: string | null; payload: string; now: number;
     codeTtlMs: number; linkTtlMs: number; recordTtlMs: number; cooldownMs: number;
+    /** false when the caller has already claimed the cooldown itself (claimCooldown). */
+    refuseInsideCooldown?: boolean;
   }): Promise<{ ok: true; replaced: boolean } | { ok: false; retryAfterMs: number }> {
     const { now } = input;
     const replaced = this.#code(input.purpose, now) !== undefined;
     const cooldown = resendCooldownName(input.purpose);
-    if (replaced) {
+    if (replaced && input.refuseInsideCooldown !== false) {
       const until = this.#cooldownUntil(cooldown);
       if (until > now) return { ok: false, retryAfterMs: until - now };
     }

@@ -140,7 +140,7 @@ export const authRoutes = new Hono<AppEnv>()
       tags: TAGS,
       summary: "Sign in with email and password",
       responses: { 200: { description: "Signed in", schema: TokenResponseSchema } },
-      errors: ["validation_error", "invalid_credentials", "email_not_verified", "account_disabled"],
+      errors: ["validation_error", "invalid_credentials", "email_not_verified", "account_disabled", "too_many_attempts", "rate_limited"],
     }),
     validate("json", LoginBody),
     async (c) => {

@@ -11,4 +11,14 @@ export const kvKeys = {
   revokedSession: (sessionId: string) => `revoked-sid:${sessionId}`,
   /** `verify-link:<sha256 of link token>` → email; TTL = pending-registration lifetime. */
   verifyLink: (tokenHash: string) => `verify-link:${tokenHash}`,
+  /**
+   * `google-state:<sha256 of OAuth state>` → JSON { code_verifier, nonce, device_id, redirect_uri,
+   * expires_at }; TTL 600 s (GOOGLE_STATE_TTL_SECONDS). Deleted by the callback that reads it.
+   */
+  googleState: (stateHash: string) => `google-state:${stateHash}`,
+  /** `reset-link:<sha256 of link token>` → email; TTL = password-reset lifetime (15 min). */
+  resetLink: (tokenHash: string) => `reset-link:${tokenHash}`,
 };
+
+/** How long a Google sign-in may take between /auth/google/start and its callback. */
+export const GOOGLE_STATE_TTL_SECONDS = 600;

@@ -1,0 +1,39 @@
+import { AppError } from "../http/errors";
+import { findUserById, updatePasswordHash } from "../storage/users";
+import { userGuard, type Deps } from "./deps";
+import { assertAcceptablePassword } from "./password-policy";
+import { hashPassword, verifyPassword } from "./passwords";
+
+/** Needs the current password; every other session of the user ends, the caller's goes on. */
+export async function changePassword(
+  deps: Deps,
+  auth: { userId: string; sessionId: string },
+  input: { currentPassword: string; newPassword: string },
+  now: number,
+): Promise<void> {
+  const { config } = deps;
+  const user = await findUserById(deps.db, auth.userId);
+  if (!user || !user.isActive) throw new AppError("invalid_access_token");
+  const guard = userGuard(deps, user.id);
+  // A stolen access token must not become a way to guess the password: same throttle as login.
+  const slot = await guard.beginLogin({
+    now,
+    delayAfter: config.login.delayAfter,
+    lockAfter: config.login.lockAfter,
+    lockMs: config.login.lockSeconds * 1000,
+  });
+  if (!slot.ok) throw new AppError("too_many_attempts", { retryAfter: slot.retryAfterMs / 1000 });
+  if (!user.passwordHash || !(await verifyPassword(user.passwordHash, input.currentPassword))) {
+    throw new AppError("invalid_credentials");
+  }
+  await guard.loginSucceeded();
+  if (input.newPassword === input.currentPassword) {
+    throw new AppError("weak_password", {
+      detail: "The new password must differ from the current one",
+      errors: [{ path: "new_password", message: "The new password must differ from the current one" }],
+    });
+  }
+  await assertAcceptablePassword(config, input.newPassword, { email: user.email, field: "new_password" });
+  await updatePasswordHash(deps.db, user.id, await hashPassword(input.newPassword), new Date(now));
+  await guard.revokeSessions({ userId: user.id, ids: null, now, exceptId: auth.sessionId });
+}

@@ -1,0 +1,102 @@
+import { resendCooldownName } from "../durable/user-guard";
+import { AppError } from "../http/errors";
+import { kvKeys, kvTtl } from "../storage/kv-keys";
+import { findUserByEmail, findUserById, updatePasswordHash } from "../storage/users";
+import { randomDigits, randomToken, sha256Hex } from "./crypto";
+import { deliverCodeInBackground } from "./code-delivery";
+import { emailGuard, userGuard, type Deps, type RequestMeta } from "./deps";
+import { COUNTERS, enforceIpLimit, enforceLimit } from "./limits";
+import { assertAcceptablePassword } from "./password-policy";
+import { hashPassword } from "./passwords";
+import { codeHmac, normalizeEmail } from "./registration";
+
+const PURPOSE = "reset";
+
+/**
+ * Same answer, status and work for existing and unknown addresses: both claim the cooldown and
+ * count the send; the email itself leaves after the response.
+ */
+export async function requestPasswordReset(deps: Deps, rawEmail: string, meta: RequestMeta, now: number): Promise<void> {
+  const email = normalizeEmail(rawEmail);
+  const { config } = deps;
+  await enforceIpLimit(deps, meta.ip, COUNTERS.emailSends, config.limits.emailSendsIp, now);
+  const guard = emailGuard(deps, email);
+  const cooldownMs = config.resendCooldown * 1000;
+  const [user, cooldown] = await Promise.all([
+    findUserByEmail(deps.db, email),
+    guard.claimCooldown({ name: resendCooldownName(PURPOSE), now, ms: cooldownMs }),
+  ]);
+  if (!cooldown.ok) throw new AppError("rate_limited", { retryAfter: cooldown.retryAfterMs / 1000 });
+  await enforceLimit(guard, COUNTERS.emailSends, config.limits.emailSendsPerAddress, now);
+
+  const code = randomDigits(6);
+  const link = randomToken(32);
+  const [hmac, linkHash] = await Promise.all([codeHmac(deps, PURPOSE, email, code), sha256Hex(link)]);
+  if (!user || !user.isActive) return;
+
+  await guard.putCode({
+    purpose: PURPOSE,
+    codeHmac: hmac,
+    linkHash,
+    payload: JSON.stringify({ userId: user.id }),
+    now,
+    codeTtlMs: config.resetTtl * 1000,
+    linkTtlMs: config.resetTtl * 1000,
+    recordTtlMs: config.resetTtl * 1000,
+    cooldownMs,
+    refuseInsideCooldown: false,
+  });
+  const url = `${config.frontendUrl}/reset-password?token=${encodeURIComponent(link)}`;
+  deliverCodeInBackground(deps.defer, guard, { purpose: PURPOSE, counter: COUNTERS.emailSends, dropRecord: true }, async () => {
+    await deps.kv.put(kvKeys.resetLink(linkHash), email, { expirationTtl: kvTtl(config.resetTtl) });
+    await deps.mailer.send({
+      to: email,
+      subject: "Reset your password",
+      text:
+        `Your password reset code is ${code}. It expires in ${Math.round(config.resetTtl / 60)} minutes. ` +
+        `Or open this link: ${url} If you did not ask for this, ignore this email: your password is unchanged.`,
+    });
+  });
+}
+
+export type ResetProof = { token: string } | { email: string; code: string };
+
+/** Sets a new password from a code or link; every session of the user ends. */
+export async function confirmPasswordReset(deps: Deps, proof: ResetProof, newPassword: string, now: number): Promise<void> {
+  const { config } = deps;
+  let email: string;
+  let linkHash: string | undefined;
+  if ("token" in proof) {
+    linkHash = await sha256Hex(proof.token);
+    const found = await deps.kv.get(kvKeys.resetLink(linkHash));
+    if (!found) throw new AppError("invalid_token");
+    email = found;
+  } else {
+    email = normalizeEmail(proof.email);
+  }
+  // Refuse a weak password before spending the code.
+  await assertAcceptablePassword(config, newPassword, { email, field: "new_password" });
+  const guard = emailGuard(deps, email);
+  const result = linkHash
+    ? await guard.verifyLink({ purpose: PURPOSE, linkHash, now })
+    : await guard.verifyCode({
+        purpose: PURPOSE,
+        codeHmac: await codeHmac(deps, PURPOSE, email, (proof as { code: string }).code),
+        now,
+        maxAttempts: config.codeMaxAttempts,
+      });
+  if (!result.ok) {
+    if (result.reason === "exhausted") throw new AppError("too_many_attempts", { retryAfter: result.retryAfterMs / 1000 });
+    throw new AppError(linkHash ? "invalid_token" : "invalid_code");
+  }
+  if (linkHash) deps.defer(deps.kv.delete(kvKeys.resetLink(linkHash)));
+  const { userId } = JSON.parse(result.payload) as { userId: string };
+  const user = await findUserById(deps.db, userId);
+  if (!user || !user.isActive || user.email !== email) throw new AppError(linkHash ? "invalid_token" : "invalid_code");
+  await updatePasswordHash(deps.db, user.id, await hashPassword(newPassword), new Date(now));
+  await Promise.all([
+    userGuard(deps, user.id).revokeSessions({ userId: user.id, ids: null, now }),
+    // A reset proves control of the address: lift any login lock on it.
+    guard.loginSucceeded(),
+  ]);
+}

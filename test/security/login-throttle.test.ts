@@ -1,0 +1,86 @@
+// Invariant: password guessing is throttled per account and per client IP, exactly, however many
+// attempts arrive at once. After 5 failures for an address each try waits 1, 2, 4 … s; after 10 the
+// address is locked for 15 minutes (429 too_many_attempts + Retry-After); unknown addresses are
+// throttled the same way (no enumeration); a success clears the count.
+import { describe, expect, it } from "vitest";
+import { loginWithPassword } from "../../src/domain/login";
+import { expectProblem, post, signedInUser, testDeps, uniqueEmail, NO_META, PASSWORD } from "../helpers";
+
+const WRONG = "definitely not it";
+const DEVICE = { deviceId: "d", deviceName: null };
+
+function attempt(email: string, password: string, ip?: string) {
+  return post("/auth/login", { email, password, device_id: "d" }, ip ? { "CF-Connecting-IP": ip } : {});
+}
+
+async function domainAttempt(email: string, password: string, now: number) {
+  const { deps } = testDeps();
+  return loginWithPassword(deps, { email, password, device: DEVICE }, NO_META, now).then(
+    () => "ok",
+    (err: { code?: string; retryAfter?: number }) => ({ code: err.code, retryAfter: err.retryAfter }),
+  );
+}
+
+describe("login throttle", () => {
+  it("a burst of 50 wrong passwords gets exactly 5 checked; the rest are 429 with Retry-After", async () => {
+    const { email } = await signedInUser();
+    const answers = await Promise.all(Array.from({ length: 50 }, () => attempt(email, WRONG)));
+    const statuses = answers.map((r) => r.status);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(5);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(45);
+    const limited = answers.find((r) => r.status === 429)!;
+    expect(Number(limited.headers.get("Retry-After"))).toBeGreaterThanOrEqual(1);
+    await expectProblem(limited, 429, "too_many_attempts");
+    // Even the right password waits out the delay.
+    await expectProblem(await attempt(email, PASSWORD), 429, "too_many_attempts");
+  });
+
+  it("the delay grows after 5 failures and 10 failures lock the account for 15 minutes", async () => {
+    const { email } = await signedInUser();
+    let now = Date.now();
+    for (let i = 0; i < 5; i++) expect(await domainAttempt(email, WRONG, now)).toMatchObject({ code: "invalid_credentials" });
+    const waits: number[] = [];
+    for (let failures = 5; failures < 10; failures++) {
+      const refused = (await domainAttempt(email, WRONG, now)) as { code: string; retryAfter: number };
+      expect(refused.code).toBe("too_many_attempts");
+      waits.push(refused.retryAfter);
+      now += refused.retryAfter * 1000;
+      expect(await domainAttempt(email, WRONG, now)).toMatchObject({ code: "invalid_credentials" });
+    }
+    expect(waits).toEqual([1, 2, 4, 8, 16]);
+    const locked = (await domainAttempt(email, PASSWORD, now + 60_000)) as { code: string; retryAfter: number };
+    expect(locked.code).toBe("too_many_attempts");
+    expect(locked.retryAfter).toBeGreaterThan(13 * 60);
+    expect(await domainAttempt(email, PASSWORD, now + 15 * 60_000 + 1000)).toBe("ok");
+  });
+
+  it("a success clears the failure count", async () => {
+    const { email } = await signedInUser();
+    const now = Date.now();
+    for (let i = 0; i < 4; i++) await domainAttempt(email, WRONG, now);
+    expect(await domainAttempt(email, PASSWORD, now)).toBe("ok");
+    for (let i = 0; i < 4; i++) expect(await domainAttempt(email, WRONG, now)).toMatchObject({ code: "invalid_credentials" });
+  });
+
+  it("throttles unknown addresses exactly like known ones", async () => {
+    const unknown = uniqueEmail("nobody");
+    const answers = await Promise.all(Array.from({ length: 20 }, () => attempt(unknown, WRONG)));
+    expect(answers.filter((r) => r.status === 401)).toHaveLength(5);
+    expect(answers.filter((r) => r.status === 429)).toHaveLength(15);
+  });
+
+  it("limits attempts per client IP across accounts", async () => {
+    const { deps } = testDeps();
+    const config = { ...deps.config, login: { ...deps.config.login, ipLimit: { count: 3, windowSeconds: 900 } } };
+    const meta = { ip: `198.51.100.${Math.floor(Math.random() * 250)}-${crypto.randomUUID()}`, userAgent: null };
+    const results = [];
+    for (let i = 0; i < 5; i++) {
+      results.push(
+        await loginWithPassword({ ...deps, config }, { email: uniqueEmail("spray"), password: WRONG, device: DEVICE }, meta, Date.now()).catch(
+          (err: { code: string }) => err.code,
+        ),
+      );
+    }
+    expect(results).toEqual(["invalid_credentials", "invalid_credentials", "invalid_credentials", "rate_limited", "rate_limited"]);
+  });
+});
