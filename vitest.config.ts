@@ -15,6 +15,8 @@ export default defineConfig({
         bindings: {
           ...secrets,
           ENVIRONMENT: "test",
+          // Exercises the confidential-client path of the Google code exchange.
+          GOOGLE_CLIENT_SECRET: "test-google-client-secret",
           TEST_MIGRATIONS: migrations,
           // A second key, for the key-rotation test (never configured by default).
           TEST_NEXT_SIGNING_KEY: JSON.stringify(signingJwk("test-next")),

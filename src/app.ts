@@ -9,6 +9,9 @@ import { problemResponse } from "./http/problem";
 import { withDeps } from "./middleware/deps";
 import { requestId } from "./middleware/request-id";
 import { authRoutes } from "./routes/auth";
+import { googleRoutes } from "./routes/google";
+import { phoneRoutes } from "./routes/phone";
+import { passwordRoutes } from "./routes/password";
 import { serviceRoutes } from "./routes/service";
 import { sessionRoutes } from "./routes/sessions";
 import { userRoutes } from "./routes/users";
@@ -48,6 +51,9 @@ app.use("*", withDeps);
 const api = new Hono<AppEnv>({ strict: false })
   .route("/auth", authRoutes)
   .route("/auth", sessionRoutes)
+  .route("/auth", googleRoutes)
+  .route("/auth", phoneRoutes)
+  .route("/auth", passwordRoutes)
   .route("/users", userRoutes);
 
 app.route("/api/v1", api);

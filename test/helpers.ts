@@ -1,4 +1,5 @@
 import { env, exports } from "cloudflare:workers";
+import { isValidPhoneNumber } from "libphonenumber-js/max";
 import { expect, vi } from "vitest";
 import { loadConfig } from "../src/config";
 import { mailerFor } from "../src/delivery/mailer";
@@ -70,6 +71,14 @@ export function lastCode(to: string): string {
   return code;
 }
 
+/** The code in the last SMS to `phone` (E.164), read from the console provider's log line. */
+export function lastSmsCode(phone: string): string {
+  const msg = messagesTo(phone).filter((m) => m.channel === "sms").at(-1);
+  const code = msg && /\b(\d{6})\b/.exec(msg.text)?.[1];
+  if (!code) throw new Error(`no SMS code delivered to ${phone}`);
+  return code;
+}
+
 export function lastLinkToken(to: string): string {
   const msg = messagesTo(to).at(-1);
   const token = msg && /[?&]token=([^\s&]+)/.exec(msg.text)?.[1];
@@ -79,6 +88,20 @@ export function lastLinkToken(to: string): string {
 
 export function uniqueEmail(tag = "user"): string {
   return `${tag}-${crypto.randomUUID().slice(0, 12)}@example.com`;
+}
+
+const usedPhones = new Set<string>();
+
+/** A Bangladeshi mobile number in E.164 (`+88017` and 8 random digits) that no other test uses. */
+export function uniquePhone(): string {
+  for (;;) {
+    const digits = Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b % 10).join("");
+    const phone = `+88017${digits}`;
+    if (!usedPhones.has(phone) && isValidPhoneNumber(phone)) {
+      usedPhones.add(phone);
+      return phone;
+    }
+  }
 }
 
 export const PASSWORD = "correct horse battery staple";

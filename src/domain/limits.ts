@@ -20,6 +20,11 @@ export async function enforceIpLimit(deps: Deps, ip: string | null, name: string
   if (guard) await enforceLimit(guard, name, limit, now);
 }
 
+/** A limit as the Durable Object's counters take it. */
+export function counter(name: string, limit: Limit) {
+  return { name, count: limit.count, windowMs: limit.windowSeconds * 1000 };
+}
+
 export const COUNTERS = {
   emailSends: "sends:email",
   smsSends: "sends:sms",

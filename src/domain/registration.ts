@@ -6,7 +6,7 @@ import { hmacHex, randomDigits, randomToken, sha256Hex } from "./crypto";
 import { resendCooldownName } from "../durable/user-guard";
 import { emailGuard, type Deps, type RequestMeta } from "./deps";
 import { deliverCode, deliverCodeInBackground } from "./code-delivery";
-import { COUNTERS, enforceIpLimit, enforceLimit } from "./limits";
+import { COUNTERS, counter, enforceIpLimit, enforceLimit } from "./limits";
 import { assertAcceptablePassword } from "./password-policy";
 import { hashPassword } from "./passwords";
 import { signIn, type Device } from "./session-tokens";
@@ -87,7 +87,6 @@ export async function register(deps: Deps, input: RegisterInput, meta: RequestMe
     role: input.role,
   };
   const guard = emailGuard(deps, email);
-  await enforceLimit(guard, COUNTERS.emailSends, config.limits.emailSendsPerAddress, now);
   const issued = await issueCode(deps, email, now);
   const put = await guard.putCode({
     purpose: PURPOSE,
@@ -99,6 +98,7 @@ export async function register(deps: Deps, input: RegisterInput, meta: RequestMe
     linkTtlMs: issued.linkTtlMs,
     recordTtlMs: config.pendingTtl * 1000,
     cooldownMs: config.resendCooldown * 1000,
+    sendLimit: counter(COUNTERS.emailSends, config.limits.emailSendsPerAddress),
   });
   if (!put.ok) throw new AppError("rate_limited", { retryAfter: put.retryAfterMs / 1000 });
   await deliverCode(guard, { purpose: PURPOSE, counter: COUNTERS.emailSends, dropRecord: true }, () =>
@@ -167,14 +167,14 @@ export async function verifyEmailLink(deps: Deps, token: string, now: number): P
 }
 
 async function createVerifiedUser(deps: Deps, pending: Pending, now: number): Promise<User> {
-  try {
-    return await insertUser(
+  const insert = (phone: string | null) =>
+    insertUser(
       deps.db,
       {
         id: crypto.randomUUID(),
         email: pending.email,
         username: pending.username,
-        phone: pending.phone,
+        phone,
         fullName: pending.fullName,
         role: pending.role,
         passwordHash: pending.passwordHash,
@@ -182,11 +182,15 @@ async function createVerifiedUser(deps: Deps, pending: Pending, now: number): Pr
       },
       new Date(now),
     );
+  try {
+    return await insert(pending.phone);
   } catch (err) {
     const column = uniqueViolation(err);
     if (column === "email") throw new AppError("already_verified");
     if (column === "username") throw new AppError("username_taken");
-    if (column === "phone") throw new AppError("phone_taken");
+    // The unproved number given at sign-up was proved by its owner (SMS) meanwhile: the owner keeps
+    // it, and this account is created without it rather than failing the verification.
+    if (column === "phone") return insert(null);
     throw err;
   }
 }

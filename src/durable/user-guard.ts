@@ -180,6 +180,8 @@ export class UserGuard extends DurableObject<Env> {
     codeTtlMs: number; linkTtlMs: number; recordTtlMs: number; cooldownMs: number;
     /** false when the caller has already claimed the cooldown itself (claimCooldown). */
     refuseInsideCooldown?: boolean;
+    /** Counted only when the code is really stored, so refused retries do not use up the budget. */
+    sendLimit?: Omit<LimitInput, "now">;
   }): Promise<{ ok: true; replaced: boolean } | { ok: false; retryAfterMs: number }> {
     const { now } = input;
     const replaced = this.#code(input.purpose, now) !== undefined;
@@ -187,6 +189,10 @@ export class UserGuard extends DurableObject<Env> {
     if (replaced && input.refuseInsideCooldown !== false) {
       const until = this.#cooldownUntil(cooldown);
       if (until > now) return { ok: false, retryAfterMs: until - now };
+    }
+    if (input.sendLimit) {
+      const counted = this.#count({ ...input.sendLimit, now });
+      if (!counted.ok) return counted;
     }
     const expiresAt = now + input.recordTtlMs;
     this.#sql.exec(
@@ -276,6 +282,10 @@ export class UserGuard extends DurableObject<Env> {
    * read-check-write has no await, and this object runs one call at a time.
    */
   async hit(input: LimitInput): Promise<CooldownResult> {
+    return this.#count(input);
+  }
+
+  #count(input: LimitInput): CooldownResult {
     const { now } = input;
     const row = this.#sql
       .exec<{ count: number; window_end: number }>(`SELECT count, window_end FROM counters WHERE name = ?`, input.name)

@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import type { Db } from "./db";
 import { users, type UserRow } from "./schema";
 
@@ -24,6 +24,27 @@ export type NewUser = Omit<typeof users.$inferInsert, "createdAt" | "updatedAt">
 
 export async function insertUser(db: Db, user: NewUser, now: Date): Promise<User> {
   return db.insert(users).values({ ...user, createdAt: now, updatedAt: now }).returning().get();
+}
+
+/** The whole user holding a phone number (E.164), whether or not the number was proved. */
+export async function findAccountByPhone(db: Db, phone: string): Promise<User | undefined> {
+  return db.select().from(users).where(eq(users.phone, phone)).get();
+}
+
+/**
+ * Creates a user whose phone number was just proved by a code. An account that only claimed the
+ * number (typed at email sign-up, never proved) loses it in the same transaction: whoever owns the
+ * number gets their own account and is never signed into that one.
+ */
+export async function insertUserWithProvedPhone(db: Db, user: NewUser & { phone: string }, now: Date): Promise<User> {
+  const [, inserted] = await db.batch([
+    db
+      .update(users)
+      .set({ phone: null, updatedAt: now })
+      .where(and(eq(users.phone, user.phone), eq(users.isPhoneVerified, false))),
+    db.insert(users).values({ ...user, isPhoneVerified: true, createdAt: now, updatedAt: now }).returning(),
+  ]);
+  return inserted[0]!;
 }
 
 export type ProfilePatch = Partial<Pick<User, "fullName" | "username" | "firstName" | "lastName" | "profilePicture">>;
