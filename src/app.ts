@@ -37,15 +37,15 @@ app.use("/api/*", (c, next) =>
     maxAge: 600,
   })(c, next),
 );
-app.use(
-  "*",
-  bodyLimit({
-    maxSize: MAX_JSON_BODY,
-    onError: () => {
-      throw new AppError("payload_too_large");
-    },
-  }),
-);
+const jsonBodyLimit = bodyLimit({
+  maxSize: MAX_JSON_BODY,
+  onError: () => {
+    throw new AppError("payload_too_large");
+  },
+});
+// KYC uploads have their own, larger limit (src/routes/kyc.ts); every other body stops at 1 MiB.
+const KYC_UPLOAD_PATH = /^\/api\/v1\/kyc\/submit\/?$/;
+app.use("*", (c, next) => (KYC_UPLOAD_PATH.test(c.req.path) ? next() : jsonBodyLimit(c, next)));
 app.use("*", withDeps);
 
 const api = new Hono<AppEnv>({ strict: false })

@@ -72,6 +72,9 @@ const ConfigSchema = z.object({
   GOOGLE_CLIENT_ID: optionalSecret,
   GOOGLE_CLIENT_SECRET: optionalSecret,
   CORS_ALLOWED_ORIGINS: z.string().default(""),
+  KYC_MAX_FILE_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
+  KYC_WEBHOOK_SECRET: optionalSecret,
+  AUDIT_RETENTION_DAYS: seconds(180),
   JWT_SIGNING_KEYS: z
     .string()
     .transform((text, ctx) => {
@@ -123,6 +126,8 @@ export type Config = Readonly<{
     twilio: { accountSid: string; authToken: string; from: string } | undefined;
   };
   google: { clientId: string; clientSecret: string | undefined } | undefined;
+  kyc: { maxFileBytes: number; webhookSecret: string | undefined };
+  auditRetentionDays: number;
   /** Browser origins allowed to call the API (bearer tokens, no cookies); empty: none. */
   corsOrigins: string[];
   signingKeys: ReadonlyArray<Record<string, unknown> & { kid: string }>;
@@ -201,6 +206,8 @@ function build(v: Parsed, signingKeysSource: string): Config {
     mail: { provider: v.MAIL_PROVIDER, from: v.MAIL_FROM, resendApiKey: v.RESEND_API_KEY },
     sms: { provider: v.SMS_PROVIDER, bulksmsbd, twilio },
     google: v.GOOGLE_CLIENT_ID ? { clientId: v.GOOGLE_CLIENT_ID, clientSecret: v.GOOGLE_CLIENT_SECRET } : undefined,
+    kyc: { maxFileBytes: v.KYC_MAX_FILE_BYTES, webhookSecret: v.KYC_WEBHOOK_SECRET },
+    auditRetentionDays: v.AUDIT_RETENTION_DAYS,
     corsOrigins: v.CORS_ALLOWED_ORIGINS.split(",").map((o) => o.trim()).filter(Boolean),
     signingKeys: v.JWT_SIGNING_KEYS,
     signingKeysSource,

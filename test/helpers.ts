@@ -4,6 +4,7 @@ import { expect, vi } from "vitest";
 import { loadConfig } from "../src/config";
 import { mailerFor } from "../src/delivery/mailer";
 import { smsSenderFor } from "../src/delivery/sms";
+import { writeAudit } from "../src/domain/audit";
 import type { Deps } from "../src/domain/deps";
 import { register } from "../src/domain/registration";
 import { database } from "../src/storage/db";
@@ -142,6 +143,7 @@ export function testDeps(): { deps: Deps; settle: () => Promise<void> } {
       mailer: mailerFor(config),
       sms: smsSenderFor(config),
       defer: (work) => void pending.push(work),
+      audit: (event) => void pending.push(writeAudit(database(env.DB), event, { ip: null, userAgent: null, requestId: null }, Date.now())),
     },
     settle: async () => {
       await Promise.all(pending);

@@ -3,6 +3,7 @@ import type { Mailer } from "../delivery/mailer";
 import type { SmsSender } from "../delivery/sms";
 import type { UserGuard } from "../durable/user-guard";
 import type { Db } from "../storage/db";
+import type { AuditEvent } from "./audit";
 
 /** What domain code is handed: no Hono, no env globals; `now` comes with each call. */
 export type Deps = {
@@ -14,6 +15,8 @@ export type Deps = {
   sms: SmsSender;
   /** Runs work after the response (ctx.waitUntil), for writes nobody waits on. */
   defer: (work: Promise<unknown>) => void;
+  /** Records an audit event with this request's IP, user agent and request id, after the response. */
+  audit: (event: AuditEvent) => void;
 };
 
 export type RequestMeta = { ip: string | null; userAgent: string | null };

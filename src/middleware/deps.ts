@@ -2,20 +2,29 @@ import { createMiddleware } from "hono/factory";
 import { loadConfig } from "../config";
 import { mailerFor } from "../delivery/mailer";
 import { smsSenderFor } from "../delivery/sms";
+import { writeAudit } from "../domain/audit";
+import type { Deps } from "../domain/deps";
 import { database } from "../storage/db";
 import type { AppEnv } from "../http/app-env";
+import { requestMeta } from "./require-auth";
 
 /** Builds the domain's dependencies from the bindings once per request (config and keys are cached). */
 export const withDeps = createMiddleware<AppEnv>(async (c, next) => {
   const config = loadConfig(c.env);
+  const db = database(c.env.DB);
+  const defer: Deps["defer"] = (work) =>
+    c.executionCtx.waitUntil(work.catch((err) => console.error("deferred work failed", err)));
+  const meta = requestMeta(c);
+  const context = { ...meta, requestId: c.get("requestId") ?? null };
   c.set("deps", {
     config,
-    db: database(c.env.DB),
+    db,
     kv: c.env.KV,
     guards: c.env.USER_GUARD,
     mailer: mailerFor(config),
     sms: smsSenderFor(config),
-    defer: (work) => c.executionCtx.waitUntil(work.catch((err) => console.error("deferred work failed", err))),
+    defer,
+    audit: (event) => defer(writeAudit(db, event, context, Date.now())),
   });
   await next();
 });

@@ -1,4 +1,5 @@
-import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { sql } from "drizzle-orm";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 export const users = sqliteTable(
   "users",
@@ -60,6 +61,75 @@ export const identities = sqliteTable(
     createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
   },
   (t) => [primaryKey({ columns: [t.provider, t.providerUserId] }), index("identities_user_idx").on(t.userId)],
+);
+
+export const KYC_STATUSES = ["PENDING", "APPROVED", "REJECTED"] as const;
+export const DOCUMENT_TYPES = ["passport", "national_id", "driving_license"] as const;
+export const DOCUMENT_KINDS = ["front", "back", "selfie"] as const;
+
+export const kycApplications = sqliteTable(
+  "kyc_applications",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    status: text("status", { enum: KYC_STATUSES }).notNull(),
+    documentType: text("document_type", { enum: DOCUMENT_TYPES }).notNull(),
+    rejectionReason: text("rejection_reason"),
+    submittedAt: integer("submitted_at", { mode: "timestamp_ms" }).notNull(),
+    decidedAt: integer("decided_at", { mode: "timestamp_ms" }),
+    /** The admin's user id, or `provider:<event id>` for a webhook decision. */
+    decidedBy: text("decided_by"),
+  },
+  (t) => [
+    index("kyc_status_submitted_idx").on(t.status, t.submittedAt, t.id),
+    index("kyc_user_idx").on(t.userId, t.submittedAt),
+    // At most one application per user is PENDING or APPROVED, whatever the concurrency.
+    uniqueIndex("kyc_one_open_per_user").on(t.userId).where(sql`status IN ('PENDING', 'APPROVED')`),
+  ],
+);
+
+export const kycDocuments = sqliteTable(
+  "kyc_documents",
+  {
+    id: text("id").primaryKey(),
+    applicationId: text("application_id")
+      .notNull()
+      .references(() => kycApplications.id, { onDelete: "cascade" }),
+    kind: text("kind", { enum: DOCUMENT_KINDS }).notNull(),
+    contentType: text("content_type").notNull(),
+    size: integer("size").notNull(),
+    r2Key: text("r2_key").notNull().unique(),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [index("kyc_documents_application_idx").on(t.applicationId)],
+);
+
+/** Verification-provider webhook events already applied, so a replayed event changes nothing. */
+export const webhookEvents = sqliteTable("webhook_events", {
+  id: text("id").primaryKey(),
+  type: text("type").notNull(),
+  receivedAt: integer("received_at", { mode: "timestamp_ms" }).notNull(),
+});
+
+export const auditEvents = sqliteTable(
+  "audit_events",
+  {
+    id: text("id").primaryKey(),
+    at: integer("at", { mode: "timestamp_ms" }).notNull(),
+    action: text("action").notNull(),
+    /** Who did it: a user id, `provider`, `system`, or null for an anonymous caller. */
+    actorId: text("actor_id"),
+    /** Whom it concerns (the user id), when known. */
+    subjectId: text("subject_id"),
+    ip: text("ip"),
+    userAgent: text("user_agent"),
+    requestId: text("request_id"),
+    /** JSON with non-secret details (session id, role change, reason…). */
+    details: text("details"),
+  },
+  (t) => [index("audit_at_idx").on(t.at, t.id), index("audit_subject_idx").on(t.subjectId, t.at, t.id)],
 );
 
 export type UserRow = typeof users.$inferSelect;

@@ -1,0 +1,62 @@
+import { lt } from "drizzle-orm";
+import type { Db } from "../storage/db";
+import { auditEvents } from "../storage/schema";
+
+/** Every action the audit log records. */
+export type AuditAction =
+  | "registration.started"
+  | "email.verified"
+  | "login.succeeded"
+  | "login.failed"
+  | "login.throttled"
+  | "phone.signed_in"
+  | "google.signed_in"
+  | "refresh.reuse_detected"
+  | "session.logout"
+  | "session.logout_all"
+  | "session.revoked"
+  | "password.reset_requested"
+  | "password.reset"
+  | "password.changed"
+  | "admin.role_changed"
+  | "admin.activation_changed"
+  | "admin.sessions_revoked"
+  | "kyc.submitted"
+  | "kyc.approved"
+  | "kyc.rejected"
+  | "kyc.webhook_received";
+
+export type AuditEvent = {
+  action: AuditAction;
+  actorId?: string | null;
+  subjectId?: string | null;
+  /** Non-secret details only: ids, roles, reasons. Never a password, code or token. */
+  details?: Record<string, unknown>;
+};
+
+export type AuditContext = { ip: string | null; userAgent: string | null; requestId: string | null };
+
+export function auditRow(event: AuditEvent, context: AuditContext, now: number): typeof auditEvents.$inferInsert {
+  return {
+    id: crypto.randomUUID(),
+    at: new Date(now),
+    action: event.action,
+    actorId: event.actorId ?? null,
+    subjectId: event.subjectId ?? event.actorId ?? null,
+    ip: context.ip,
+    userAgent: context.userAgent,
+    requestId: context.requestId,
+    details: event.details ? JSON.stringify(event.details) : null,
+  };
+}
+
+/** Writes one audit event; the caller decides whether to wait (Deps.audit does not). */
+export async function writeAudit(db: Db, event: AuditEvent, context: AuditContext, now: number): Promise<void> {
+  await db.insert(auditEvents).values(auditRow(event, context, now)).run();
+}
+
+/** Retention: removes events older than `days` (run by the scheduled handler). */
+export async function pruneAudit(db: Db, days: number, now: number): Promise<number> {
+  const result = await db.delete(auditEvents).where(lt(auditEvents.at, new Date(now - days * 86_400_000))).run();
+  return result.meta.changes ?? 0;
+}
