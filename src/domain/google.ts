@@ -156,7 +156,8 @@ export async function signInWithGoogleIdToken(
 ) {
   const profile = await verifyGoogleIdToken(requireGoogle(deps.config), input.idToken, { now });
   const { user, created } = await findOrCreateGoogleUser(deps, profile, now);
-  return { ...(await signIn(deps, user, input.device, meta, now)), created };
+  if (created) deps.audit({ action: "user.created", actorId: user.id, details: { method: "google" } });
+  return { ...(await signIn(deps, user, input.device, meta, now, "google")), created };
 }
 
 // ---- authorization-code flow (PKCE S256, state, nonce) --------------------------------------------
@@ -257,6 +258,7 @@ export async function completeGoogleSignIn(deps: Deps, record: StateRecord, code
   }
   const profile = await verifyGoogleIdToken(google, idToken, { now, nonce: record.nonce });
   const { user, created } = await findOrCreateGoogleUser(deps, profile, now);
+  if (created) deps.audit({ action: "user.created", actorId: user.id, details: { method: "google" } });
   return issueExchangeCode(deps, user.id, { created, device_id: record.device_id }, now);
 }
 
@@ -300,5 +302,5 @@ export async function redeemGoogleExchangeCode(
   if (grant.device_id !== input.device.deviceId) throw new AppError("invalid_code");
   const user = await findUserById(deps.db, userId);
   if (!user) throw new AppError("invalid_code");
-  return { ...(await signIn(deps, user, input.device, meta, now)), created: grant.created };
+  return { ...(await signIn(deps, user, input.device, meta, now, "google")), created: grant.created };
 }

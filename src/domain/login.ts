@@ -26,19 +26,31 @@ export async function loginWithPassword(
     }),
     findUserByEmail(deps.db, email),
   ]);
-  if (!slot.ok) throw new AppError("too_many_attempts", { retryAfter: slot.retryAfterMs / 1000 });
+  const failed = (reason: string) =>
+    deps.audit({ action: reason === "throttled" ? "login.throttled" : "login.failed", subjectId: user?.id ?? null, details: { method: "password", email, reason } });
+  if (!slot.ok) {
+    failed("throttled");
+    throw new AppError("too_many_attempts", { retryAfter: slot.retryAfterMs / 1000 });
+  }
   if (!user || !user.passwordHash) {
     // Unknown account: the same hashing work and the same answer as a wrong password.
     await burnPasswordCheck(input.password);
+    failed("unknown_account");
     throw new AppError("invalid_credentials");
   }
-  if (!(await verifyPassword(user.passwordHash, input.password))) throw new AppError("invalid_credentials");
+  if (!(await verifyPassword(user.passwordHash, input.password))) {
+    failed("wrong_password");
+    throw new AppError("invalid_credentials");
+  }
   await guard.loginSucceeded();
   // Only after a correct password, so these answers reveal nothing to someone guessing.
-  if (!user.isEmailVerified) throw new AppError("email_not_verified");
+  if (!user.isEmailVerified) {
+    failed("email_not_verified");
+    throw new AppError("email_not_verified");
+  }
   if (!user.isActive) throw new AppError("account_disabled");
   if (needsRehash(user.passwordHash)) {
     deps.defer(hashPassword(input.password).then((h) => updatePasswordHash(deps.db, user.id, h, new Date(now))));
   }
-  return signIn(deps, user, input.device, meta, now);
+  return signIn(deps, user, input.device, meta, now, "password");
 }

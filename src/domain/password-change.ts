@@ -24,6 +24,7 @@ export async function changePassword(
   });
   if (!slot.ok) throw new AppError("too_many_attempts", { retryAfter: slot.retryAfterMs / 1000 });
   if (!user.passwordHash || !(await verifyPassword(user.passwordHash, input.currentPassword))) {
+    deps.audit({ action: "login.failed", subjectId: user.id, details: { method: "password_change", reason: "wrong_password" } });
     throw new AppError("invalid_credentials");
   }
   await guard.loginSucceeded();
@@ -35,5 +36,6 @@ export async function changePassword(
   }
   await assertAcceptablePassword(config, input.newPassword, { email: user.email, field: "new_password" });
   await updatePasswordHash(deps.db, user.id, await hashPassword(input.newPassword), new Date(now));
-  await guard.revokeSessions({ userId: user.id, ids: null, now, exceptId: auth.sessionId });
+  const { revoked } = await guard.revokeSessions({ userId: user.id, ids: null, now, exceptId: auth.sessionId });
+  deps.audit({ action: "password.changed", actorId: user.id, details: { session_id: auth.sessionId, sessions_revoked: revoked.length } });
 }

@@ -32,6 +32,7 @@ export async function requestPasswordReset(deps: Deps, rawEmail: string, meta: R
   const code = randomDigits(6);
   const link = randomToken(32);
   const [hmac, linkHash] = await Promise.all([codeHmac(deps, PURPOSE, email, code), sha256Hex(link)]);
+  deps.audit({ action: "password.reset_requested", subjectId: user?.id ?? null, details: { email, known: Boolean(user?.isActive) } });
   if (!user || !user.isActive) return;
 
   await guard.putCode({
@@ -94,9 +95,10 @@ export async function confirmPasswordReset(deps: Deps, proof: ResetProof, newPas
   const user = await findUserById(deps.db, userId);
   if (!user || !user.isActive || user.email !== email) throw new AppError(linkHash ? "invalid_token" : "invalid_code");
   await updatePasswordHash(deps.db, user.id, await hashPassword(newPassword), new Date(now));
-  await Promise.all([
+  const [{ revoked }] = await Promise.all([
     userGuard(deps, user.id).revokeSessions({ userId: user.id, ids: null, now }),
     // A reset proves control of the address: lift any login lock on it.
     guard.loginSucceeded(),
   ]);
+  deps.audit({ action: "password.reset", actorId: user.id, details: { via: linkHash ? "link" : "code", sessions_revoked: revoked.length } });
 }

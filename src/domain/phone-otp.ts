@@ -86,7 +86,8 @@ export async function verifyPhoneOtp(
     throw new AppError("invalid_code");
   }
   const { user, created } = await accountForProvedPhone(deps, phone, input.profile, now);
-  const tokens = await signIn(deps, user, input.device, meta, now);
+  if (created) deps.audit({ action: "user.created", actorId: user.id, details: { method: "phone", phone } });
+  const tokens = await signIn(deps, user, input.device, meta, now, "phone");
   return { ...tokens, created };
 }
 

@@ -104,6 +104,7 @@ export async function register(deps: Deps, input: RegisterInput, meta: RequestMe
   await deliverCode(guard, { purpose: PURPOSE, counter: COUNTERS.emailSends, dropRecord: true }, () =>
     issued.send(put.replaced ? REPLACED_NOTE : ""),
   );
+  deps.audit({ action: "registration.started", details: { email, role: input.role, replaced: put.replaced } });
   return email;
 }
 
@@ -151,8 +152,8 @@ export async function verifyEmailCode(
     if (result.reason === "exhausted") throw new AppError("too_many_attempts", { retryAfter: result.retryAfterMs / 1000 });
     throw new AppError("invalid_code");
   }
-  const user = await createVerifiedUser(deps, JSON.parse(result.payload) as Pending, now);
-  return signIn(deps, user, input.device, meta, now);
+  const user = await createVerifiedUser(deps, JSON.parse(result.payload) as Pending, now, "code");
+  return signIn(deps, user, input.device, meta, now, "email_code");
 }
 
 export async function verifyEmailLink(deps: Deps, token: string, now: number): Promise<User> {
@@ -163,10 +164,17 @@ export async function verifyEmailLink(deps: Deps, token: string, now: number): P
   const result = await emailGuard(deps, email).verifyLink({ purpose: PURPOSE, linkHash, now });
   if (!result.ok) throw new AppError("invalid_token");
   deps.defer(deps.kv.delete(kvKeys.verifyLink(linkHash)));
-  return createVerifiedUser(deps, JSON.parse(result.payload) as Pending, now);
+  return createVerifiedUser(deps, JSON.parse(result.payload) as Pending, now, "link");
 }
 
-async function createVerifiedUser(deps: Deps, pending: Pending, now: number): Promise<User> {
+async function createVerifiedUser(deps: Deps, pending: Pending, now: number, via: "code" | "link"): Promise<User> {
+  const user = await insertVerifiedUser(deps, pending, now);
+  deps.audit({ action: "email.verified", actorId: user.id, details: { email: user.email, via } });
+  deps.audit({ action: "user.created", actorId: user.id, details: { method: "email", role: user.role } });
+  return user;
+}
+
+async function insertVerifiedUser(deps: Deps, pending: Pending, now: number): Promise<User> {
   const insert = (phone: string | null) =>
     insertUser(
       deps.db,

@@ -22,6 +22,8 @@ export type TokenPair = {
 
 export type Device = { deviceId: string; deviceName: string | null };
 
+export type SignInMethod = "password" | "email_code" | "phone" | "google";
+
 async function pair(
   deps: Deps,
   claims: { sub: string; sid: string; role: Role; jti: string; iat: number },
@@ -41,8 +43,11 @@ async function pair(
 }
 
 /** Opens a new session for a user who has just proved who they are. */
-export async function signIn(deps: Deps, user: User, device: Device, meta: RequestMeta, now: number) {
-  if (!user.isActive) throw new AppError("account_disabled");
+export async function signIn(deps: Deps, user: User, device: Device, meta: RequestMeta, now: number, method: SignInMethod) {
+  if (!user.isActive) {
+    deps.audit({ action: "login.failed", subjectId: user.id, details: { method, reason: "account_disabled" } });
+    throw new AppError("account_disabled");
+  }
   const sessionId = crypto.randomUUID();
   const refreshToken = newRefreshToken(user.id, sessionId);
   const expiresAt = now + deps.config.refreshTtl * 1000;
@@ -66,6 +71,11 @@ export async function signIn(deps: Deps, user: User, device: Device, meta: Reque
     revokedAt: null,
   });
   const tokens = await pair(deps, { sub: user.id, sid: sessionId, role: user.role, jti, iat }, refreshToken, expiresAt, now);
+  deps.audit({
+    action: "login.succeeded",
+    actorId: user.id,
+    details: { method, session_id: sessionId, device_id: device.deviceId },
+  });
   return { ...tokens, user: toPublicUser(user) };
 }
 
@@ -87,7 +97,13 @@ export async function refresh(deps: Deps, input: { refreshToken: string; deviceI
     now,
     graceMs: deps.config.refreshGrace * 1000,
   });
-  if (!result.ok) throw new AppError(result.reason === "reused" ? "refresh_token_reused" : "invalid_refresh_token");
+  if (!result.ok) {
+    if (result.reason === "reused") {
+      deps.audit({ action: "refresh.reuse_detected", subjectId: parsed.userId, details: { session_id: parsed.sessionId } });
+      throw new AppError("refresh_token_reused");
+    }
+    throw new AppError("invalid_refresh_token");
+  }
   if (!user || !user.isActive) {
     await guard.revokeSessions({ userId: parsed.userId, ids: [parsed.sessionId], now });
     throw new AppError("invalid_refresh_token");
@@ -106,15 +122,17 @@ export async function refresh(deps: Deps, input: { refreshToken: string; deviceI
 export async function logout(deps: Deps, refreshToken: string, now: number): Promise<void> {
   const parsed = parseRefreshToken(refreshToken);
   if (!parsed) return;
-  await userGuard(deps, parsed.userId).revokeByToken({
+  const { revoked } = await userGuard(deps, parsed.userId).revokeByToken({
     userId: parsed.userId,
     presentedHash: await hashRefreshToken(parsed.token),
     now,
   });
+  if (revoked.length > 0) deps.audit({ action: "session.logout", actorId: parsed.userId, details: { session_id: revoked[0] } });
 }
 
 export async function revokeAllSessions(deps: Deps, userId: string, now: number): Promise<number> {
   const { revoked } = await userGuard(deps, userId).revokeSessions({ userId, ids: null, now });
+  deps.audit({ action: "session.logout_all", actorId: userId, details: { revoked: revoked.length } });
   return revoked.length;
 }
 
@@ -123,4 +141,5 @@ export async function revokeOwnSession(deps: Deps, userId: string, sessionId: st
   if (!session) throw new AppError("session_not_found");
   const { revoked } = await userGuard(deps, userId).revokeSessions({ userId, ids: [sessionId], now });
   if (revoked.length === 0) await markSessionsRevoked(deps.db, userId, [sessionId], new Date(now));
+  deps.audit({ action: "session.revoked", actorId: userId, details: { session_id: sessionId } });
 }
