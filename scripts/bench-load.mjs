@@ -1,0 +1,125 @@
+// The load generator, a second process (forked by scripts/bench.mjs): autocannon for the
+// single-request flows; a small loop of real HTTP requests for register + verify, which needs the
+// code the server logs (asked of the parent over IPC). Only 127.0.0.1 is ever a target.
+import autocannon from "autocannon";
+
+const pendingCodes = new Map();
+let nextAsk = 0;
+process.on("message", async (msg) => {
+  if (msg.type === "code") {
+    pendingCodes.get(msg.id)?.(msg.code);
+    pendingCodes.delete(msg.id);
+    return;
+  }
+  if (msg.type !== "run") return;
+  try {
+    const result = msg.flow.kind === "register" ? await registerLoop(msg.flow) : await cannon(msg.flow);
+    process.send({ type: "result", result });
+  } catch (err) {
+    process.send({ type: "result", error: String(err?.stack ?? err) });
+  }
+});
+
+function assertLocal(base) {
+  const { hostname } = new URL(base);
+  if (hostname !== "127.0.0.1" && hostname !== "localhost") throw new Error(`refusing to load ${hostname}`);
+}
+
+function summary(statusCounts, requests, seconds, latencies) {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const pct = (p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : 0);
+  return { requests, seconds, rps: requests / seconds, p50: pct(50), p90: pct(90), p99: pct(99), statusCounts };
+}
+
+async function cannon(flow) {
+  assertLocal(flow.base);
+  const tokens = [...(flow.refreshChains ?? [])];
+  const request = {
+    method: flow.method,
+    path: flow.path,
+    headers: { "content-type": "application/json", ...(flow.headers ?? {}) },
+  };
+  if (flow.body) request.body = JSON.stringify(flow.body);
+  let setupClient;
+  if (flow.bodies || flow.kind === "refresh") {
+    // Each connection keeps its own chain and always sends its newest refresh token. autocannon
+    // clears a connection's context after each cycle, so the context only carries the chain's index
+    // (set as that connection's initial context) and the chains live here.
+    let next = 0;
+    setupClient = (client) => {
+      const index = next++;
+      client.requestIterator.initialContext = { index };
+      client.requestIterator.resetContext();
+      client.requestIterator.rebuildRequest();
+    };
+    request.setupRequest = (req, context) => {
+      if (context.index === undefined) return req; // built once before setupClient runs; rebuilt before it is sent
+      if (flow.bodies) return { ...req, body: JSON.stringify(flow.bodies[context.index % flow.bodies.length]) };
+      const chain = tokens[context.index];
+      return { ...req, body: JSON.stringify({ refresh_token: chain.refresh_token, device_id: chain.device_id }) };
+    };
+    if (flow.kind === "refresh") {
+      request.onResponse = (status, body, context) => {
+        if (status === 200) tokens[context.index].refresh_token = JSON.parse(body).refresh_token;
+      };
+    }
+  }
+  const result = await autocannon({
+    url: flow.base,
+    connections: flow.connections,
+    duration: flow.seconds,
+    requests: [request],
+    setupClient,
+  });
+  const statusCounts = {};
+  for (const [code, { count }] of Object.entries(result.statusCodeStats ?? {})) statusCounts[code] = count;
+  if (result.errors) statusCounts.socket_errors = result.errors;
+  if (result.timeouts) statusCounts.timeouts = result.timeouts;
+  return {
+    requests: result.requests.total,
+    seconds: result.duration,
+    rps: result.requests.total / result.duration,
+    p50: result.latency.p50,
+    p90: result.latency.p90,
+    p99: result.latency.p99,
+    statusCounts,
+  };
+}
+
+function askCode(email) {
+  const id = nextAsk++;
+  return new Promise((resolve) => {
+    pendingCodes.set(id, resolve);
+    process.send({ type: "code", id, email });
+  });
+}
+
+async function timedFetch(url, body, latencies, statusCounts) {
+  const start = performance.now();
+  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  await res.arrayBuffer();
+  latencies.push(performance.now() - start);
+  statusCounts[res.status] = (statusCounts[res.status] ?? 0) + 1;
+  return res;
+}
+
+/** register + verify-email, each worker in a loop until the time is up. */
+async function registerLoop(flow) {
+  assertLocal(flow.base);
+  const latencies = [];
+  const statusCounts = {};
+  const end = Date.now() + flow.seconds * 1000;
+  const started = Date.now();
+  let n = 0;
+  const worker = async (w) => {
+    while (Date.now() < end) {
+      const email = `bench-${process.pid}-${w}-${n++}@example.com`;
+      const reg = await timedFetch(`${flow.base}/api/v1/auth/register`, { email, password: "bench passphrase for load", full_name: "Bench" }, latencies, statusCounts);
+      if (reg.status !== 202) continue;
+      const code = await askCode(email);
+      if (code) await timedFetch(`${flow.base}/api/v1/auth/verify-email`, { email, code, device_id: "bench" }, latencies, statusCounts);
+    }
+  };
+  await Promise.all(Array.from({ length: flow.connections }, (_, w) => worker(w)));
+  return summary(statusCounts, latencies.length, (Date.now() - started) / 1000, latencies);
+}

@@ -1,0 +1,104 @@
+// One workerd, started through Miniflare from the bundle `wrangler deploy --dry-run` builds, with
+// local D1, KV, R2 and Durable Objects: the runtime without wrangler dev's proxy and inspector.
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Miniflare, convertV4MiniflareOptions } from "miniflare";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { devSecrets } from "./dev-secrets.mjs";
+
+export const root = fileURLToPath(new URL("..", import.meta.url));
+const wrangler = join(root, "node_modules/wrangler/bin/wrangler.js");
+export const quietEnv = {
+  ...process.env,
+  WRANGLER_SEND_METRICS: "false",
+  WRANGLER_HIDE_BANNER: "true",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  NO_UPDATE_NOTIFIER: "1",
+};
+
+/** Builds the deployable bundle; returns its directory. */
+export function buildBundle(outdir) {
+  rmSync(outdir, { recursive: true, force: true });
+  const r = spawnSync(process.execPath, [wrangler, "deploy", "--dry-run", "--outdir", outdir], {
+    cwd: root,
+    env: quietEnv,
+    encoding: "utf8",
+  });
+  if (r.status !== 0) throw new Error(`bundle build failed:\n${r.stdout}\n${r.stderr}`);
+  return outdir;
+}
+
+/**
+ * Starts the bundle on host:port. `onLog` receives every console line of the Worker (the console
+ * delivery provider's codes among them). Limits that would stop a load test are lifted.
+ */
+export async function startServer({ bundleDir, persistDir, host = "127.0.0.1", port = 8787, onLog, outbound, vars = {} }) {
+  mkdirSync(persistDir, { recursive: true });
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(join(root, "wrangler.toml"));
+  // The entry module first: workerd takes the first module as the main one.
+  const modules = readdirSync(bundleDir)
+    .filter((f) => f.endsWith(".js") || f.endsWith(".wasm"))
+    .sort((a, b) => (a === "index.js" ? -1 : b === "index.js" ? 1 : a.localeCompare(b)));
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      host,
+      port,
+      defaultPersistRoot: persistDir,
+      handleStructuredLogs: ({ message }) => onLog?.(message),
+      workers: [
+        {
+          ...workerOptions,
+          name: "edge-auth",
+          modulesRoot: bundleDir,
+          modules: modules.map((file) => ({
+            type: file.endsWith(".wasm") ? "CompiledWasm" : "ESModule",
+            path: join(bundleDir, file),
+            contents: readFileSync(join(bundleDir, file)),
+          })),
+          bindings: { ...workerOptions.bindings, ...devSecrets("bench"), ENVIRONMENT: "development", ...vars },
+          // Every outbound request of the Worker is answered here, in this process: nothing leaves
+          // the machine.
+          outboundService: outbound ?? (() => new Response("no network in the benchmark", { status: 503 })),
+        },
+      ],
+    }),
+  );
+  await mf.ready;
+  await applyMigrations(await mf.getD1Database("DB"));
+  return mf;
+}
+
+async function applyMigrations(db) {
+  const dir = join(root, "migrations");
+  await db.exec("CREATE TABLE IF NOT EXISTS bench_migrations (name TEXT PRIMARY KEY)");
+  for (const file of readdirSync(dir).filter((f) => f.endsWith(".sql")).sort()) {
+    const done = await db.prepare("SELECT 1 FROM bench_migrations WHERE name = ?").bind(file).first();
+    if (done) continue;
+    const statements = readFileSync(join(dir, file), "utf8")
+      .split("--> statement-breakpoint")
+      .map((s) => s.trim())
+      .filter(Boolean);
+    await db.batch([...statements.map((s) => db.prepare(s)), db.prepare("INSERT INTO bench_migrations VALUES (?)").bind(file)]);
+  }
+}
+
+/** CPU seconds (user + system) used so far by the workerd processes this process started. */
+export function workerdCpuSeconds() {
+  const ticks = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
+  let total = 0;
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    } catch {
+      continue;
+    }
+    const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ppid = Number(fields[1]);
+    if (comm === "workerd" && ppid === process.pid) total += (Number(fields[11]) + Number(fields[12])) / ticks;
+  }
+  return total;
+}
