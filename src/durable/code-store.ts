@@ -1,0 +1,126 @@
+import { timingSafeEqual } from "../domain/crypto";
+import { resendCooldownName, type CodeResult, type LimitInput, type ScheduleCleanup } from "./guard-types";
+import type { LimitStore } from "./limit-store";
+
+type CodeState = {
+  purpose: string;
+  code_hmac: string | null;
+  link_hash: string | null;
+  payload: string;
+  attempts: number;
+  code_expires_at: number;
+  link_expires_at: number;
+  expires_at: number;
+};
+
+export type PutCodeInput = {
+  purpose: string; codeHmac: string; linkHash: string | null; payload: string; now: number;
+  codeTtlMs: number; linkTtlMs: number; recordTtlMs: number; cooldownMs: number;
+  /** false when the caller has already claimed the cooldown itself (claimCooldown). */
+  refuseInsideCooldown?: boolean;
+  /** Counted only when the code is really stored, so refused retries do not use up the budget. */
+  sendLimit?: Omit<LimitInput, "now">;
+};
+
+/** One-time codes and links (stored as HMAC / SHA-256) with their miss counters. Synchronous. */
+export class CodeStore {
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly limits: LimitStore,
+    private readonly scheduleCleanup: ScheduleCleanup,
+  ) {}
+
+  /**
+   * Stores a new code (and link) for `purpose`, replacing any earlier one: the old code stops
+   * working. Replacing a live record inside the resend cooldown is refused, so re-registering
+   * cannot flood an inbox; a successful put starts the cooldown.
+   */
+  put(input: PutCodeInput): { ok: true; replaced: boolean } | { ok: false; retryAfterMs: number } {
+    const { now } = input;
+    const replaced = this.#live(input.purpose, now) !== undefined;
+    const cooldown = resendCooldownName(input.purpose);
+    if (replaced && input.refuseInsideCooldown !== false) {
+      const until = this.limits.cooldownUntil(cooldown);
+      if (until > now) return { ok: false, retryAfterMs: until - now };
+    }
+    if (input.sendLimit) {
+      const counted = this.limits.count({ ...input.sendLimit, now });
+      if (!counted.ok) return counted;
+    }
+    const expiresAt = now + input.recordTtlMs;
+    this.sql.exec(
+      `INSERT OR REPLACE INTO codes (purpose, code_hmac, link_hash, payload, attempts, code_expires_at, link_expires_at, expires_at)
+       VALUES (?, ?, ?, ?, 0, ?, ?, ?)`,
+      input.purpose, input.codeHmac, input.linkHash, input.payload,
+      Math.min(expiresAt, now + input.codeTtlMs), Math.min(expiresAt, now + input.linkTtlMs), expiresAt,
+    );
+    this.limits.startCooldown(cooldown, now + input.cooldownMs);
+    this.scheduleCleanup(expiresAt);
+    return { ok: true, replaced };
+  }
+
+  /** Replaces the code and link of a live record, keeping its payload and overall expiry. */
+  renew(input: {
+    purpose: string; codeHmac: string; linkHash: string | null; now: number; codeTtlMs: number; linkTtlMs: number;
+  }): { payload: string } | null {
+    const record = this.#live(input.purpose, input.now);
+    if (!record) return null;
+    this.sql.exec(
+      `UPDATE codes SET code_hmac = ?, link_hash = ?, attempts = 0, code_expires_at = ?, link_expires_at = ? WHERE purpose = ?`,
+      input.codeHmac, input.linkHash,
+      Math.min(record.expires_at, input.now + input.codeTtlMs), Math.min(record.expires_at, input.now + input.linkTtlMs),
+      input.purpose,
+    );
+    return { payload: record.payload };
+  }
+
+  /**
+   * Single use on success; each miss counts, and the miss that reaches `maxAttempts` burns the
+   * code, so a burst of guesses gets exactly `maxAttempts` tries in all.
+   */
+  verifyCode(input: { purpose: string; codeHmac: string; now: number; maxAttempts: number }): CodeResult {
+    const record = this.#live(input.purpose, input.now);
+    if (record && record.attempts >= input.maxAttempts) {
+      // The way on is a new code, so the wait is what is left of the resend cooldown.
+      const until = this.limits.cooldownUntil(resendCooldownName(input.purpose));
+      return { ok: false, reason: "exhausted", retryAfterMs: Math.max(1000, until - input.now) };
+    }
+    if (!record || record.code_hmac === null || record.code_expires_at <= input.now) return { ok: false, reason: "invalid" };
+    if (timingSafeEqual(record.code_hmac, input.codeHmac)) {
+      this.sql.exec(`DELETE FROM codes WHERE purpose = ?`, input.purpose);
+      return { ok: true, payload: record.payload };
+    }
+    const attempts = record.attempts + 1;
+    if (attempts >= input.maxAttempts) {
+      this.sql.exec(`UPDATE codes SET attempts = ?, code_hmac = NULL WHERE purpose = ?`, attempts, input.purpose);
+    } else {
+      this.sql.exec(`UPDATE codes SET attempts = ? WHERE purpose = ?`, attempts, input.purpose);
+    }
+    return { ok: false, reason: "invalid" };
+  }
+
+  /** A link token (128+ bits, so no miss counter is needed); single use. */
+  verifyLink(input: { purpose: string; linkHash: string; now: number }): CodeResult {
+    const record = this.#live(input.purpose, input.now);
+    if (!record || record.link_hash === null || record.link_expires_at <= input.now || !timingSafeEqual(record.link_hash, input.linkHash)) {
+      return { ok: false, reason: "invalid" };
+    }
+    this.sql.exec(`DELETE FROM codes WHERE purpose = ?`, input.purpose);
+    return { ok: true, payload: record.payload };
+  }
+
+  /** Makes a code unusable: drops the record, or (to keep a pending registration) only its secrets. */
+  discard(purpose: string, dropRecord: boolean): void {
+    if (dropRecord) this.sql.exec(`DELETE FROM codes WHERE purpose = ?`, purpose);
+    else this.sql.exec(`UPDATE codes SET code_hmac = NULL, link_hash = NULL WHERE purpose = ?`, purpose);
+  }
+
+  prune(now: number): void {
+    this.sql.exec(`DELETE FROM codes WHERE expires_at <= ?`, now);
+  }
+
+  #live(purpose: string, now: number): CodeState | undefined {
+    const record = this.sql.exec<CodeState>(`SELECT * FROM codes WHERE purpose = ?`, purpose).toArray()[0];
+    return record && record.expires_at > now ? record : undefined;
+  }
+}

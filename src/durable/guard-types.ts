@@ -1,0 +1,37 @@
+// Shapes shared by the UserGuard Durable Object, its stores and its callers.
+
+export type RotateResult =
+  | { ok: true; jti: string; iat: number; expiresAt: number; replay: boolean }
+  | { ok: false; reason: "invalid" | "reused" };
+
+export type CodeResult =
+  | { ok: true; payload: string }
+  | { ok: false; reason: "invalid" }
+  | { ok: false; reason: "exhausted"; retryAfterMs: number };
+
+export type CooldownResult = { ok: true } | { ok: false; retryAfterMs: number };
+
+export type LimitInput = { name: string; count: number; windowMs: number; now: number };
+
+/** The cooldown between two messages carrying a code for `purpose` to one recipient. */
+export const resendCooldownName = (purpose: string) => `resend:${purpose}`;
+
+/** Asks the object's alarm to run no later than `at` (housekeeping of expired rows). */
+export type ScheduleCleanup = (at: number) => void;
+
+export const GUARD_SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+  id TEXT PRIMARY KEY, device_id TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE,
+  prev_hash TEXT, rotated_at INTEGER, access_jti TEXT NOT NULL, access_iat INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL, revoked_at INTEGER, created_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS sessions_prev ON sessions (prev_hash);
+CREATE TABLE IF NOT EXISTS spent_tokens (hash TEXT PRIMARY KEY, session_id TEXT NOT NULL, expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS codes (
+  purpose TEXT PRIMARY KEY, code_hmac TEXT, link_hash TEXT, payload TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0, code_expires_at INTEGER NOT NULL, link_expires_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS cooldowns (name TEXT PRIMARY KEY, until INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, count INTEGER NOT NULL, window_end INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS login_throttle (id INTEGER PRIMARY KEY CHECK (id = 1), failures INTEGER NOT NULL, blocked_until INTEGER NOT NULL);
+`;

@@ -1,0 +1,78 @@
+import type { CooldownResult, LimitInput, ScheduleCleanup } from "./guard-types";
+
+/** Exact counters, cooldowns and the login throttle in the Durable Object's SQLite. Synchronous. */
+export class LimitStore {
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly scheduleCleanup: ScheduleCleanup,
+  ) {}
+
+  /** Counts one event against `count` per fixed window; over it, how long until the window ends. */
+  count(input: LimitInput): CooldownResult {
+    const { now } = input;
+    const row = this.sql
+      .exec<{ count: number; window_end: number }>(`SELECT count, window_end FROM counters WHERE name = ?`, input.name)
+      .toArray()[0];
+    if (row && row.window_end > now) {
+      if (row.count >= input.count) return { ok: false, retryAfterMs: row.window_end - now };
+      this.sql.exec(`UPDATE counters SET count = count + 1 WHERE name = ?`, input.name);
+      return { ok: true };
+    }
+    this.sql.exec(`INSERT OR REPLACE INTO counters (name, count, window_end) VALUES (?, 1, ?)`, input.name, now + input.windowMs);
+    this.scheduleCleanup(now + input.windowMs);
+    return { ok: true };
+  }
+
+  uncount(name: string): void {
+    this.sql.exec(`UPDATE counters SET count = MAX(0, count - 1) WHERE name = ?`, name);
+  }
+
+  cooldownUntil(name: string): number {
+    return this.sql.exec<{ until: number }>(`SELECT until FROM cooldowns WHERE name = ?`, name).toArray()[0]?.until ?? 0;
+  }
+
+  startCooldown(name: string, until: number): void {
+    this.sql.exec(`INSERT OR REPLACE INTO cooldowns (name, until) VALUES (?, ?)`, name, until);
+    this.scheduleCleanup(until);
+  }
+
+  endCooldown(name: string): void {
+    this.sql.exec(`DELETE FROM cooldowns WHERE name = ?`, name);
+  }
+
+  /** ok when the last claim is older than `ms` (and claims it), else how long to wait. */
+  claimCooldown(input: { name: string; now: number; ms: number }): CooldownResult {
+    const until = this.cooldownUntil(input.name);
+    if (until > input.now) return { ok: false, retryAfterMs: until - input.now };
+    this.startCooldown(input.name, input.now + input.ms);
+    return { ok: true };
+  }
+
+  /**
+   * Reserves a password attempt. Every attempt counts as a failure until `clearLogin`, so a burst
+   * cannot slip in more tries than the budget: after `delayAfter` failures each try waits 1, 2, 4 …
+   * seconds (at most 60); after `lockAfter` the account is locked for `lockMs`.
+   */
+  beginLogin(input: { now: number; delayAfter: number; lockAfter: number; lockMs: number }): CooldownResult {
+    const { now } = input;
+    const row = this.sql
+      .exec<{ failures: number; blocked_until: number }>(`SELECT failures, blocked_until FROM login_throttle WHERE id = 1`)
+      .toArray()[0] ?? { failures: 0, blocked_until: 0 };
+    if (row.blocked_until > now) return { ok: false, retryAfterMs: row.blocked_until - now };
+    const failures = row.failures + 1;
+    let blockedUntil = 0;
+    if (failures >= input.lockAfter) blockedUntil = now + input.lockMs;
+    else if (failures >= input.delayAfter) blockedUntil = now + Math.min(60_000, 1000 * 2 ** (failures - input.delayAfter));
+    this.sql.exec(`INSERT OR REPLACE INTO login_throttle (id, failures, blocked_until) VALUES (1, ?, ?)`, failures, blockedUntil);
+    return { ok: true };
+  }
+
+  clearLogin(): void {
+    this.sql.exec(`DELETE FROM login_throttle`);
+  }
+
+  prune(now: number): void {
+    this.sql.exec(`DELETE FROM cooldowns WHERE until <= ?`, now);
+    this.sql.exec(`DELETE FROM counters WHERE window_end <= ?`, now);
+  }
+}
