@@ -1,0 +1,130 @@
+// Invariant: no input makes the service fail. For every JSON route of the OpenAPI document,
+// property-based inputs (arbitrary JSON values, wrong types, huge strings, invalid UTF-8, wrong
+// content types, empty and oversized bodies) never get a 5xx, every refusal is problem+json with a
+// code, and refused requests leave the data unchanged (audit rows of the refusals aside).
+import { env } from "cloudflare:workers";
+import fc from "fast-check";
+import { beforeAll, describe, expect, it } from "vitest";
+import { call, signedInUser } from "../helpers";
+
+type Operation = { method: string; path: string; bearer: boolean };
+
+const TABLES = ["users", "sessions", "identities", "kyc_applications", "kyc_documents", "webhook_events"];
+
+let operations: Operation[] = [];
+let token = "";
+
+async function snapshot(): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const table of TABLES) {
+    const row = await env.DB.prepare(`SELECT COUNT(*) AS n FROM ${table}`).first<{ n: number }>().catch(() => ({ n: -1 }));
+    out[table] = row?.n ?? -1;
+  }
+  return out;
+}
+
+function concretePath(path: string): string {
+  return path.replace(/\{[^}]+\}/g, () => crypto.randomUUID());
+}
+
+async function send(op: Operation, body: BodyInit | null, contentType: string | null): Promise<Response> {
+  const headers: Record<string, string> = {};
+  if (contentType) headers["Content-Type"] = contentType;
+  if (op.bearer) headers.Authorization = `Bearer ${token}`;
+  return call(`http://auth.test${concretePath(op.path)}`, { method: op.method.toUpperCase(), headers, body });
+}
+
+async function expectRefusedCleanly(res: Response, label: string) {
+  expect(res.status, label).toBeLessThan(500);
+  if (res.status >= 400) {
+    expect(res.headers.get("Content-Type"), label).toContain("application/problem+json");
+    const body = (await res.json()) as { code?: unknown; status?: unknown };
+    expect(typeof body.code, label).toBe("string");
+    expect(body.status, label).toBe(res.status);
+  } else {
+    await res.arrayBuffer();
+  }
+}
+
+beforeAll(async () => {
+  const doc = (await (await call("/openapi.json")).json()) as {
+    paths: Record<string, Record<string, { requestBody?: { content?: Record<string, unknown> }; security?: unknown[] }>>;
+  };
+  for (const [path, item] of Object.entries(doc.paths)) {
+    for (const [method, op] of Object.entries(item)) {
+      if (op.requestBody?.content?.["application/json"]) operations.push({ method, path, bearer: Boolean(op.security?.length) });
+    }
+  }
+  const { tokens } = await signedInUser({}, "fuzz-device");
+  token = tokens.access_token;
+});
+
+describe("fuzzing every JSON route", () => {
+  it("finds the JSON routes in the OpenAPI document", () => {
+    expect(operations.length).toBeGreaterThanOrEqual(10);
+    expect(operations.map((o) => o.path)).toContain("/api/v1/auth/login");
+  });
+
+  it("arbitrary JSON values never cause a 5xx and never change data when refused", async () => {
+    for (const op of operations) {
+      await fc.assert(
+        fc.asyncProperty(fc.jsonValue({ maxDepth: 3 }), async (value) => {
+          const before = await snapshot();
+          const res = await send(op, JSON.stringify(value), "application/json");
+          const status = res.status;
+          await expectRefusedCleanly(res, `${op.method} ${op.path} ${JSON.stringify(value).slice(0, 80)}`);
+          if (status >= 400) expect(await snapshot()).toEqual(before);
+        }),
+        { numRuns: 15 },
+      );
+    }
+  });
+
+  it("objects with the right field names but wrong types or huge strings are refused cleanly", async () => {
+    const fieldNames = ["email", "password", "full_name", "code", "device_id", "refresh_token", "token", "phone", "otp", "id_token", "new_password", "current_password", "role", "is_active", "reason", "username", "profile_picture"];
+    const wrongValue = fc.oneof(
+      fc.integer(),
+      fc.double(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.array(fc.string(), { maxLength: 3 }),
+      fc.dictionary(fc.string({ maxLength: 5 }), fc.string({ maxLength: 5 }), { maxKeys: 2 }),
+      fc.string({ minLength: 5000, maxLength: 20000 }),
+      fc.string({ unit: "grapheme", maxLength: 50 }),
+    );
+    for (const op of operations) {
+      await fc.assert(
+        fc.asyncProperty(fc.dictionary(fc.constantFrom(...fieldNames), wrongValue, { maxKeys: 6 }), async (value) => {
+          const res = await send(op, JSON.stringify(value), "application/json");
+          await expectRefusedCleanly(res, `${op.method} ${op.path}`);
+        }),
+        { numRuns: 10 },
+      );
+    }
+  });
+
+  it("invalid UTF-8, wrong content types, empty and oversized bodies are refused cleanly", async () => {
+    const bodies: [BodyInit | null, string | null, string][] = [
+      [new Uint8Array([0x7b, 0x22, 0x65, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0xc3, 0x28, 0x22, 0x7d]), "application/json", "invalid UTF-8"],
+      [new Uint8Array([0xef, 0xbb, 0xbf, 0x7b, 0x7d]), "application/json", "BOM"],
+      ["", "application/json", "empty"],
+      [null, "application/json", "no body"],
+      ['{"a":1}', "text/plain", "text/plain"],
+      ["a=1&b=2", "application/x-www-form-urlencoded", "form"],
+      ['{"a":1}', null, "no content type"],
+      ['{"a":1}', "application/json; charset=latin1", "charset"],
+      ["[".repeat(100000), "application/json", "deep nesting"],
+      [JSON.stringify({ email: "x".repeat(1024 * 1024 + 10) }), "application/json", "over 1 MiB"],
+    ];
+    for (const op of operations) {
+      for (const [body, type, label] of bodies) {
+        const before = await snapshot();
+        const res = await send(op, body, type);
+        const status = res.status;
+        await expectRefusedCleanly(res, `${op.method} ${op.path} ${label}`);
+        if (label === "over 1 MiB") expect(status, `${op.path} ${label}`).toBe(413);
+        if (status >= 400) expect(await snapshot()).toEqual(before);
+      }
+    }
+  });
+});
