@@ -51,13 +51,8 @@ export async function signIn(deps: Deps, user: User, device: Device, meta: Reque
   const sessionId = crypto.randomUUID();
   const refreshToken = newRefreshToken(user.id, sessionId);
   const expiresAt = now + deps.config.refreshTtl * 1000;
-  const { jti, iat } = await userGuard(deps, user.id).createSession({
-    sessionId,
-    deviceId: device.deviceId,
-    tokenHash: await hashRefreshToken(refreshToken),
-    expiresAt,
-    now,
-  });
+  // The D1 row first, then the Durable Object: a revocation that runs in between finds the row and
+  // stamps it, so D1 never lists as open a session the Durable Object has revoked.
   await insertSession(deps.db, {
     id: sessionId,
     userId: user.id,
@@ -70,6 +65,19 @@ export async function signIn(deps: Deps, user: User, device: Device, meta: Reque
     expiresAt: new Date(expiresAt),
     revokedAt: null,
   });
+  const opened = await userGuard(deps, user.id).createSession({
+    sessionId,
+    deviceId: device.deviceId,
+    tokenHash: await hashRefreshToken(refreshToken),
+    expiresAt,
+    now,
+  });
+  if (!opened.ok) {
+    await markSessionsRevoked(deps.db, user.id, [sessionId], new Date(now));
+    deps.audit({ action: "login.failed", subjectId: user.id, details: { method, reason: "account_disabled" } });
+    throw new AppError("account_disabled");
+  }
+  const { jti, iat } = opened;
   const tokens = await pair(deps, { sub: user.id, sid: sessionId, role: user.role, jti, iat }, refreshToken, expiresAt, now);
   deps.audit({
     action: "login.succeeded",

@@ -41,8 +41,25 @@ export class UserGuard extends DurableObject<Env> {
 
   // ---- sessions and refresh tokens -------------------------------------------------------------
 
-  async createSession(input: { sessionId: string; deviceId: string; tokenHash: string; expiresAt: number; now: number }) {
-    return this.#refresh.create(input);
+  /** Opens a session, unless the account was disabled here (closes the race with a deactivation). */
+  async createSession(input: {
+    sessionId: string; deviceId: string; tokenHash: string; expiresAt: number; now: number;
+  }): Promise<{ ok: true; jti: string; iat: number } | { ok: false }> {
+    if (this.#disabled()) return { ok: false };
+    return { ok: true, ...this.#refresh.create(input) };
+  }
+
+  /**
+   * Deactivation: from now on no session opens, and every open one is revoked, in one step, so a
+   * sign-in that read the user just before cannot slip a session past it.
+   */
+  async setActive(input: { userId: string; active: boolean; now: number }): Promise<{ revoked: string[] }> {
+    if (input.active) {
+      this.ctx.storage.sql.exec(`DELETE FROM meta WHERE key = 'disabled'`);
+      return { revoked: [] };
+    }
+    this.ctx.storage.sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES ('disabled', '1')`);
+    return this.#revoke(input.userId, this.#refresh.activeIds(input.now), input.now);
   }
 
   /** Rotates a refresh token in one step; a reused one revokes its session (RFC 9700 §4.14). */
@@ -134,6 +151,10 @@ export class UserGuard extends DurableObject<Env> {
     void this.ctx.storage.getAlarm().then((current) => {
       if (current === null || current > at) return this.ctx.storage.setAlarm(at);
     });
+  }
+
+  #disabled(): boolean {
+    return this.ctx.storage.sql.exec(`SELECT 1 FROM meta WHERE key = 'disabled'`).toArray().length > 0;
   }
 
   async #revoke(userId: string, ids: string[], now: number): Promise<{ revoked: string[] }> {

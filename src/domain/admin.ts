@@ -1,0 +1,123 @@
+import { AppError } from "../http/errors";
+import { patchRoleAndActivation, searchUsers, type AdminPatch, type Position } from "../storage/admin-users";
+import { listAuditEvents, type AuditEventRow } from "../storage/audit";
+import { findUserById, toPublicUser, type User } from "../storage/users";
+import { userGuard, type Deps } from "./deps";
+
+export type Page<T> = { items: T[]; nextCursor: string | null };
+
+/** An opaque cursor: base64url of `[time in ms, id]` of the last row of the page. */
+export function encodeCursor(position: Position): string {
+  return btoa(JSON.stringify([position.at.getTime(), position.id]))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
+}
+
+export function decodeCursor(cursor: string): Position {
+  try {
+    const value: unknown = JSON.parse(atob(cursor.replace(/-/g, "+").replace(/_/g, "/")));
+    if (Array.isArray(value) && value.length === 2 && Number.isSafeInteger(value[0]) && typeof value[1] === "string") {
+      return { at: new Date(value[0] as number), id: value[1] };
+    }
+  } catch {
+    // fall through: a cursor this service did not make
+  }
+  throw new AppError("validation_error", { errors: [{ path: "cursor", message: "Invalid cursor" }] });
+}
+
+/** Reads one row more than the page holds, to know whether a next page exists. */
+async function paginate<T>(limit: number, read: (limit: number) => Promise<T[]>, position: (row: T) => Position): Promise<Page<T>> {
+  const rows = await read(limit + 1);
+  const items = rows.slice(0, limit);
+  return { items, nextCursor: rows.length > limit ? encodeCursor(position(items.at(-1)!)) : null };
+}
+
+/** The admin's view of a user: the public shape plus whether the account may sign in. */
+export function toAdminUser(user: User) {
+  return { ...toPublicUser(user), is_active: user.isActive };
+}
+
+export function findUsers(deps: Deps, input: { query: string | null; cursor: string | null; limit: number }): Promise<Page<User>> {
+  const after = input.cursor ? decodeCursor(input.cursor) : null;
+  return paginate(
+    input.limit,
+    (limit) => searchUsers(deps.db, { query: input.query, after, limit }),
+    (u) => ({ at: u.createdAt, id: u.id }),
+  );
+}
+
+/**
+ * Changes a user's role or activation on an admin's behalf. The last active admin stays one (409
+ * `last_admin`, decided atomically in storage). Deactivating ends every session at once: refresh
+ * stops in the user's Durable Object and access tokens through the KV denylist. A role change
+ * needs no revocation: requireRole reads the stored role on every request.
+ */
+export async function updateUserAsAdmin(deps: Deps, actorId: string, userId: string, patch: AdminPatch, now: number): Promise<User> {
+  const result = await patchRoleAndActivation(deps.db, userId, patch, new Date(now));
+  if (!result.ok) throw new AppError(result.reason === "not_found" ? "user_not_found" : "last_admin");
+  const { before, after } = result;
+  if (before.role !== after.role) {
+    deps.audit({ action: "admin.role_changed", actorId, subjectId: userId, details: { from: before.role, to: after.role } });
+  }
+  // The user's Durable Object refuses new sessions and revokes the open ones in one step, so a
+  // sign-in racing the deactivation cannot keep a session.
+  let revoked = 0;
+  if (patch.isActive !== undefined) {
+    revoked = (await userGuard(deps, userId).setActive({ userId, active: patch.isActive, now })).revoked.length;
+  }
+  if (before.isActive !== after.isActive) {
+    deps.audit({
+      action: "admin.activation_changed",
+      actorId,
+      subjectId: userId,
+      details: { from: before.isActive, to: after.isActive, sessions_revoked: revoked },
+    });
+  }
+  return after;
+}
+
+/** Ends every session of a user (refresh and access tokens); returns how many were active. */
+export async function revokeUserSessions(deps: Deps, actorId: string, userId: string, now: number): Promise<number> {
+  const user = await findUserById(deps.db, userId);
+  if (!user) throw new AppError("user_not_found");
+  const { revoked } = await userGuard(deps, userId).revokeSessions({ userId, ids: null, now });
+  deps.audit({ action: "admin.sessions_revoked", actorId, subjectId: userId, details: { revoked: revoked.length } });
+  return revoked.length;
+}
+
+export function findAuditEvents(
+  deps: Deps,
+  input: { userId: string | null; action: string | null; cursor: string | null; limit: number },
+): Promise<Page<AuditEventRow>> {
+  const after = input.cursor ? decodeCursor(input.cursor) : null;
+  return paginate(
+    input.limit,
+    (limit) => listAuditEvents(deps.db, { subjectId: input.userId, action: input.action, after, limit }),
+    (e) => ({ at: e.at, id: e.id }),
+  );
+}
+
+export function toAuditEvent(row: AuditEventRow) {
+  return {
+    id: row.id,
+    at: row.at.toISOString(),
+    action: row.action,
+    actor_id: row.actorId,
+    subject_id: row.subjectId,
+    ip: row.ip,
+    user_agent: row.userAgent,
+    request_id: row.requestId,
+    details: parseDetails(row.details),
+  };
+}
+
+function parseDetails(text: string | null): Record<string, unknown> | null {
+  if (text === null) return null;
+  try {
+    const value: unknown = JSON.parse(text);
+    return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : { value };
+  } catch {
+    return { value: text };
+  }
+}
