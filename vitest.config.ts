@@ -18,6 +18,7 @@ export default defineConfig({
           // Exercises the confidential-client path of the Google code exchange.
           GOOGLE_CLIENT_SECRET: "test-google-client-secret",
           TEST_MIGRATIONS: migrations,
+          KYC_WEBHOOK_SECRET: "test-kyc-webhook-secret-0123456789",
           // A second key, for the key-rotation test (never configured by default).
           TEST_NEXT_SIGNING_KEY: JSON.stringify(signingJwk("test-next")),
         },

@@ -8,8 +8,11 @@ import { buildOpenApi } from "./http/openapi";
 import { problemResponse } from "./http/problem";
 import { withDeps } from "./middleware/deps";
 import { requestId } from "./middleware/request-id";
+import { adminRoutes } from "./routes/admin";
 import { authRoutes } from "./routes/auth";
+import { adminKycRoutes } from "./routes/admin-kyc";
 import { googleRoutes } from "./routes/google";
+import { kycRoutes, providerRoutes } from "./routes/kyc";
 import { phoneRoutes } from "./routes/phone";
 import { passwordRoutes } from "./routes/password";
 import { serviceRoutes } from "./routes/service";
@@ -54,7 +57,11 @@ const api = new Hono<AppEnv>({ strict: false })
   .route("/auth", googleRoutes)
   .route("/auth", phoneRoutes)
   .route("/auth", passwordRoutes)
-  .route("/users", userRoutes);
+  .route("/users", userRoutes)
+  .route("/kyc", kycRoutes)
+  .route("/admin/kyc", adminKycRoutes)
+  .route("/provider", providerRoutes)
+  .route("/admin", adminRoutes);
 
 app.route("/api/v1", api);
 

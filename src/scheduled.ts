@@ -1,12 +1,26 @@
 import { loadConfig } from "./config";
 import { pruneAudit } from "./domain/audit";
+import { sweepOrphanKycObjects } from "./domain/kyc";
 import { database } from "./storage/db";
 
-/** The daily cron (wrangler.toml [triggers]): audit retention and storage housekeeping. */
+/**
+ * The daily cron (wrangler.toml [triggers]): audit retention and the sweep of KYC objects whose
+ * rows were never written. Each job runs even when the other fails; a failure is logged and thrown
+ * so the run shows as failed.
+ */
 export async function scheduled(_controller: ScheduledController, env: Env): Promise<void> {
   const config = loadConfig(env);
   const db = database(env.DB);
   const now = Date.now();
-  const pruned = await pruneAudit(db, config.auditRetentionDays, now);
-  console.log(JSON.stringify({ level: "info", event: "housekeeping", audit_pruned: pruned }));
+  const [audit, kyc] = await Promise.allSettled([
+    pruneAudit(db, config.auditRetentionDays, now),
+    sweepOrphanKycObjects({ db, bucket: env.KYC_BUCKET }, now),
+  ]);
+  if (audit.status === "fulfilled") console.log(JSON.stringify({ level: "info", event: "audit_pruned", deleted: audit.value }));
+  if (kyc.status === "fulfilled") {
+    console.log(JSON.stringify({ level: "info", event: "kyc_orphan_sweep", scanned: kyc.value.scanned, deleted: kyc.value.deleted }));
+  }
+  const failures = [audit, kyc].filter((r): r is PromiseRejectedResult => r.status === "rejected");
+  for (const f of failures) console.error(JSON.stringify({ level: "error", event: "housekeeping_failed", error: String(f.reason) }));
+  if (failures.length > 0) throw new Error(`${failures.length} housekeeping job(s) failed`);
 }

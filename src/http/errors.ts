@@ -39,7 +39,7 @@ export const ERRORS = {
   internal_error: { status: 500, title: "Internal server error" },
   delivery_failed: { status: 502, title: "The message could not be delivered" },
   service_unavailable: { status: 503, title: "Service misconfigured" },
-  provider_not_configured: { status: 503, title: "This sign-in method is not configured" },
+  provider_not_configured: { status: 503, title: "This provider is not configured" },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -8,6 +8,8 @@ export type RouteDoc = {
   tags?: string[];
   auth?: "bearer";
   json?: z.ZodType;
+  /** A multipart/form-data body, documented only: the route reads it itself (KYC uploads). */
+  form?: z.ZodType;
   query?: z.ZodType;
   param?: z.ZodType;
   /** status → response schema (or null for an empty body) and a description */

@@ -66,6 +66,11 @@ function operation(method: Method, path: string, doc: RouteDoc): ZodOpenApiOpera
     codes.add("unsupported_content_type");
     codes.add("payload_too_large");
   }
+  if (doc.form) {
+    codes.add("validation_error");
+    codes.add("unsupported_content_type");
+    codes.add("payload_too_large");
+  }
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of codes) {
     const status = ERRORS[code].status;
@@ -90,5 +95,6 @@ function operation(method: Method, path: string, doc: RouteDoc): ZodOpenApiOpera
   if (doc.param) params.path = doc.param as z.ZodObject;
   if (doc.query || doc.param) op.requestParams = params;
   if (doc.json) op.requestBody = { required: true, content: { "application/json": { schema: doc.json } } };
+  if (doc.form) op.requestBody = { required: true, content: { "multipart/form-data": { schema: doc.form } } };
   return op;
 }

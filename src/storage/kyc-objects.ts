@@ -1,0 +1,39 @@
+// KYC documents in R2. Every key is built here, from ids the service made: never from a user's file
+// name, so no upload can choose or overwrite another object.
+
+export const KYC_PREFIX = "kyc/";
+
+export function kycObjectKey(userId: string, applicationId: string, documentId: string): string {
+  return `${KYC_PREFIX}${userId}/${applicationId}/${documentId}`;
+}
+
+export type KycObjectMeta = { contentType: string; size: number; kind: string };
+
+/** Stores a document whose type was already decided from its bytes; the type travels as metadata. */
+export async function putKycObject(bucket: R2Bucket, key: string, body: Blob, meta: KycObjectMeta): Promise<void> {
+  await bucket.put(key, body, {
+    httpMetadata: { contentType: meta.contentType },
+    customMetadata: { contentType: meta.contentType, size: String(meta.size), kind: meta.kind },
+  });
+}
+
+export function getKycObject(bucket: R2Bucket, key: string): Promise<R2ObjectBody | null> {
+  return bucket.get(key);
+}
+
+/** R2 deletes at most 1000 keys per call. */
+export async function deleteKycObjects(bucket: R2Bucket, keys: string[]): Promise<void> {
+  for (let i = 0; i < keys.length; i += 1000) await bucket.delete(keys.slice(i, i + 1000));
+}
+
+/** One page of objects under `kyc/` (R2 lists at most 1000 per call). */
+export async function listKycObjects(
+  bucket: R2Bucket,
+  cursor: string | undefined,
+): Promise<{ objects: { key: string; uploaded: Date }[]; cursor: string | undefined }> {
+  const page = await bucket.list({ prefix: KYC_PREFIX, limit: 1000, ...(cursor ? { cursor } : {}) });
+  return {
+    objects: page.objects.map((o) => ({ key: o.key, uploaded: o.uploaded })),
+    cursor: page.truncated ? page.cursor : undefined,
+  };
+}

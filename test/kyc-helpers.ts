@@ -1,0 +1,120 @@
+import { env } from "cloudflare:workers";
+import { expect } from "vitest";
+import { loadConfig } from "../src/config";
+import { authed, signedInUser, type Json } from "./helpers";
+
+// Real magic bytes: what file-type reads to decide a file's type.
+
+/** PNG signature, a 1×1 IHDR chunk and IEND. */
+export const PNG = new Uint8Array([
+  0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a,
+  0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4, 0x89,
+  0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+]);
+
+/** SOI, a JFIF APP0 segment and EOI. */
+export const JPEG = new Uint8Array([
+  0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00,
+  0xff, 0xd9,
+]);
+
+export const PDF = new TextEncoder().encode("%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n");
+
+export type Part = { bytes: Uint8Array; name?: string; type?: string };
+
+/** A multipart body: `document_type` plus files, each with the name and declared type a client chose. */
+export function kycForm(documentType: string | null, files: Record<string, Part>): FormData {
+  const form = new FormData();
+  if (documentType !== null) form.append("document_type", documentType);
+  for (const [field, part] of Object.entries(files)) {
+    form.append(field, new Blob([part.bytes], { type: part.type ?? "application/octet-stream" }), part.name ?? `${field}.bin`);
+  }
+  return form;
+}
+
+export function submitKyc(token: string, body: BodyInit): Promise<Response> {
+  return authed(token, "/kyc/submit", { method: "POST", body });
+}
+
+/** A valid submission: a PNG front, a JPEG back and a PDF selfie. */
+export function submitValid(token: string): Promise<Response> {
+  return submitKyc(
+    token,
+    kycForm("passport", {
+      front: { bytes: PNG, name: "front.png", type: "image/png" },
+      back: { bytes: JPEG, name: "back.jpg", type: "image/jpeg" },
+      selfie: { bytes: PDF, name: "selfie.pdf", type: "application/pdf" },
+    }),
+  );
+}
+
+export async function submitOk(token: string): Promise<Json> {
+  const res = await submitValid(token);
+  expect(res.status).toBe(201);
+  return ((await res.json()) as Json).application as Json;
+}
+
+/** A signed-in user made ADMIN straight in D1: roles are read from D1 on every request. */
+export async function adminUser() {
+  const user = await signedInUser();
+  await env.DB.prepare("UPDATE users SET role = 'ADMIN' WHERE id = ?").bind(user.tokens.user.id).run();
+  return { ...user, id: user.tokens.user.id as string, token: user.tokens.access_token as string };
+}
+
+export async function customerUser() {
+  const user = await signedInUser();
+  return { ...user, id: user.tokens.user.id as string, token: user.tokens.access_token as string };
+}
+
+export async function providerUser() {
+  const user = await signedInUser({ role: "PROVIDER" });
+  expect(user.tokens.user.role).toBe("PROVIDER");
+  return { ...user, id: user.tokens.user.id as string, token: user.tokens.access_token as string };
+}
+
+export function approve(adminToken: string, applicationId: string): Promise<Response> {
+  return authed(adminToken, `/admin/kyc/${applicationId}/approve`, { method: "POST" });
+}
+
+export function reject(adminToken: string, applicationId: string, reason: unknown): Promise<Response> {
+  return authed(adminToken, `/admin/kyc/${applicationId}/reject`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ reason }),
+  });
+}
+
+/** Every R2 key under a user's prefix. */
+export async function objectKeysOf(userId: string): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await env.KYC_BUCKET.list({ prefix: `kyc/${userId}/`, ...(cursor ? { cursor } : {}) });
+    keys.push(...page.objects.map((o) => o.key));
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor);
+  return keys.sort();
+}
+
+export async function applicationRowsOf(userId: string): Promise<{ id: string; status: string }[]> {
+  const { results } = await env.DB.prepare("SELECT id, status FROM kyc_applications WHERE user_id = ?")
+    .bind(userId)
+    .all<{ id: string; status: string }>();
+  return results;
+}
+
+export async function documentCountOf(userId: string): Promise<number> {
+  const row = await env.DB.prepare(
+    "SELECT COUNT(*) AS n FROM kyc_documents d JOIN kyc_applications a ON a.id = d.application_id WHERE a.user_id = ?",
+  )
+    .bind(userId)
+    .first<{ n: number }>();
+  return row!.n;
+}
+
+export async function kycStatusColumn(userId: string): Promise<string> {
+  const row = await env.DB.prepare("SELECT kyc_status FROM users WHERE id = ?").bind(userId).first<{ kyc_status: string }>();
+  return row!.kyc_status;
+}
+
+export const kycConfig = () => loadConfig(env).kyc;

@@ -1,0 +1,90 @@
+// Invariant: no KYC object outlives its submission. A submission whose upload fails deletes the
+// objects it already put; and an object under kyc/ that no kyc_documents row names, uploaded more
+// than an hour ago, is deleted by sweepOrphanKycObjects, while an object with a row, or one young
+// enough to belong to a submission still in flight, is kept.
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { ORPHAN_GRACE_MS, submitApplication, sweepOrphanKycObjects } from "../../src/domain/kyc";
+import { database } from "../../src/storage/db";
+import { testDeps } from "../helpers";
+import { JPEG, PDF, PNG, applicationRowsOf, customerUser, kycStatusColumn, objectKeysOf, submitOk } from "../kyc-helpers";
+
+const HOUR = 60 * 60 * 1000;
+
+async function exists(key: string): Promise<boolean> {
+  return (await env.KYC_BUCKET.head(key)) !== null;
+}
+
+describe("orphan KYC objects", () => {
+  it("deletes an old object with no row, keeps a fresh one and one with a row", async () => {
+    const user = await customerUser();
+    const application = await submitOk(user.token);
+    const withRow = `kyc/${user.id}/${application.id}/${application.documents[0].id}`;
+    const orphan = `kyc/${user.id}/${crypto.randomUUID()}/${crypto.randomUUID()}`;
+    const outside = `elsewhere/${crypto.randomUUID()}`;
+    await env.KYC_BUCKET.put(orphan, PNG);
+    await env.KYC_BUCKET.put(outside, PNG);
+    const store = { db: database(env.DB), bucket: env.KYC_BUCKET };
+
+    // "now" is only minutes after the uploads: the orphan may still be a submission in flight.
+    const early = await sweepOrphanKycObjects(store, Date.now() + 5 * 60 * 1000);
+    expect(early.deleted).toBe(0);
+    expect(await exists(orphan)).toBe(true);
+
+    // An hour and a bit later: the orphan goes, the documented object and the foreign prefix stay.
+    const later = await sweepOrphanKycObjects(store, Date.now() + HOUR + 60_000);
+    expect(later.deleted).toBeGreaterThanOrEqual(1);
+    expect(await exists(orphan)).toBe(false);
+    expect(await exists(withRow)).toBe(true);
+    expect(await exists(outside)).toBe(true);
+    for (const d of application.documents) expect(await exists(`kyc/${user.id}/${application.id}/${d.id}`)).toBe(true);
+  });
+
+  it("uses a one-hour grace period by default", () => {
+    expect(ORPHAN_GRACE_MS).toBe(HOUR);
+  });
+
+  it("walks every page of the listing", async () => {
+    const prefix = `kyc/${crypto.randomUUID()}/${crypto.randomUUID()}`;
+    const keys = Array.from({ length: 1005 }, (_, i) => `${prefix}/${i}`);
+    for (let i = 0; i < keys.length; i += 50) await Promise.all(keys.slice(i, i + 50).map((k) => env.KYC_BUCKET.put(k, "x")));
+    const result = await sweepOrphanKycObjects({ db: database(env.DB), bucket: env.KYC_BUCKET }, Date.now() + 2 * HOUR);
+    expect(result.deleted).toBeGreaterThanOrEqual(1005);
+    expect((await env.KYC_BUCKET.list({ prefix })).objects).toHaveLength(0);
+  });
+
+  it("a submission whose upload fails deletes the objects it already put and writes no row", async () => {
+    const user = await customerUser();
+    const { deps, settle } = testDeps();
+    let puts = 0;
+    const failing = new Proxy(env.KYC_BUCKET, {
+      get(target, prop) {
+        if (prop === "put") {
+          return async (...args: Parameters<R2Bucket["put"]>) => {
+            // The second upload fails after the others have landed.
+            if (++puts === 2) {
+              await new Promise((r) => setTimeout(r, 50));
+              throw new Error("R2 unavailable");
+            }
+            return target.put(...args);
+          };
+        }
+        const value = Reflect.get(target, prop);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const uploads = [
+      { kind: "front" as const, file: new Blob([PNG]) },
+      { kind: "back" as const, file: new Blob([JPEG]) },
+      { kind: "selfie" as const, file: new Blob([PDF]) },
+    ];
+    await expect(submitApplication(deps, failing, { userId: user.id, documentType: "passport", uploads }, Date.now())).rejects.toThrow(
+      "R2 unavailable",
+    );
+    await settle();
+    expect(puts).toBe(3);
+    expect(await objectKeysOf(user.id)).toEqual([]);
+    expect(await applicationRowsOf(user.id)).toEqual([]);
+    expect(await kycStatusColumn(user.id)).toBe("NOT_SUBMITTED");
+  });
+});
