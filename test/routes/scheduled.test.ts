@@ -1,6 +1,6 @@
 // The daily cron removes audit events older than the retention (180 days by default) and keeps
 // the rest.
-import { createExecutionContext, createScheduledController } from "cloudflare:test";
+import { createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
@@ -17,7 +17,7 @@ describe("scheduled housekeeping", () => {
     const recent = crypto.randomUUID();
     await insertEvent(old, Date.now() - 181 * DAY);
     await insertEvent(recent, Date.now() - 179 * DAY);
-    await worker.scheduled(createScheduledController({ cron: "17 3 * * *" }), env, createExecutionContext());
+    await worker.scheduled(createScheduledController({ cron: "17 3 * * *" }), env);
     const ids = (await env.DB.prepare("SELECT id FROM audit_events WHERE id IN (?, ?)").bind(old, recent).all<{ id: string }>()).results.map(
       (r) => r.id,
     );
