@@ -3,20 +3,12 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { devSecrets } from "./dev-secrets.mjs";
+import { root, wranglerBin as wrangler, wranglerEnv as quietEnv } from "./wrangler-env.mjs";
 
-export const root = fileURLToPath(new URL("..", import.meta.url));
-const wrangler = join(root, "node_modules/wrangler/bin/wrangler.js");
-export const quietEnv = {
-  ...process.env,
-  WRANGLER_SEND_METRICS: "false",
-  WRANGLER_HIDE_BANNER: "true",
-  CLOUDFLARE_CF_FETCH_ENABLED: "false",
-  NO_UPDATE_NOTIFIER: "1",
-};
+export { root };
 
 /** Builds the deployable bundle; returns its directory. */
 export function buildBundle(outdir) {

@@ -2,18 +2,8 @@
 // Everything stays on this machine: local bindings, no telemetry, no update check.
 import { spawnSync, spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { devSecrets } from "./dev-secrets.mjs";
-
-const root = fileURLToPath(new URL("..", import.meta.url));
-const wrangler = fileURLToPath(new URL("../node_modules/wrangler/bin/wrangler.js", import.meta.url));
-const env = {
-  ...process.env,
-  WRANGLER_SEND_METRICS: "false",
-  WRANGLER_HIDE_BANNER: "true",
-  CLOUDFLARE_CF_FETCH_ENABLED: "false",
-  NO_UPDATE_NOTIFIER: "1",
-};
+import { root, wranglerBin as wrangler, wranglerEnv as env } from "./wrangler-env.mjs";
 
 function ensureDevVars() {
   const path = `${root}/.dev.vars`;

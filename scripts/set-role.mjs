@@ -3,17 +3,7 @@
 // deployed one. This is how the first administrator is made, since nobody can sign up as one.
 // Offline for the local database: the local wrangler, no telemetry, migrations applied first.
 import { spawnSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
-
-const root = fileURLToPath(new URL("..", import.meta.url));
-const wrangler = fileURLToPath(new URL("../node_modules/wrangler/bin/wrangler.js", import.meta.url));
-const env = {
-  ...process.env,
-  WRANGLER_SEND_METRICS: "false",
-  WRANGLER_HIDE_BANNER: "true",
-  CLOUDFLARE_CF_FETCH_ENABLED: "false",
-  NO_UPDATE_NOTIFIER: "1",
-};
+import { root, wranglerBin as wrangler, wranglerEnv as env } from "./wrangler-env.mjs";
 
 const ROLES = ["CUSTOMER", "PROVIDER", "ADMIN"];
 const USAGE = "usage: npm run set-role -- --email <email> --role <CUSTOMER|PROVIDER|ADMIN> [--remote]";

@@ -220,8 +220,7 @@ describe("authorization matrix", () => {
     });
   }
 
-  // Entries for routes another change is still adding: listed, not failed, until they are served.
-  for (const key of Object.keys(MATRIX).filter((k) => !served.has(shape(k)))) {
-    it.skip(`${key} (not in /openapi.json yet)`, () => {});
-  }
+  it("has no entry for a route the service does not serve", () => {
+    expect(Object.keys(MATRIX).filter((k) => !served.has(shape(k)))).toEqual([]);
+  });
 });
