@@ -183,3 +183,16 @@ export async function waitForMessages(to: string, count: number): Promise<Delive
   for (let i = 0; i < 100 && messagesTo(to).length < count; i++) await new Promise((r) => setTimeout(r, 20));
   return messagesTo(to);
 }
+
+/** A request's outcome as status and problem code, for counting the answers to a burst. */
+export type Outcome = { status: number; code: string | undefined };
+
+/** Counts outcomes by "status code" ("200 ok" for successes). */
+export function tally(outcomes: Outcome[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const o of outcomes) {
+    const key = `${o.status} ${o.code ?? "ok"}`;
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return counts;
+}

@@ -1,30 +1,11 @@
 import { AppError } from "../http/errors";
-import { patchRoleAndActivation, searchUsers, type AdminPatch, type Position } from "../storage/admin-users";
+import { patchRoleAndActivation, searchUsers, type AdminPatch } from "../storage/admin-users";
 import { listAuditEvents, type AuditEventRow } from "../storage/audit";
 import { findUserById, toPublicUser, type User } from "../storage/users";
+import { decodeCursor, encodeCursor, type Position } from "./cursor";
 import { userGuard, type Deps } from "./deps";
 
 export type Page<T> = { items: T[]; nextCursor: string | null };
-
-/** An opaque cursor: base64url of `[time in ms, id]` of the last row of the page. */
-export function encodeCursor(position: Position): string {
-  return btoa(JSON.stringify([position.at.getTime(), position.id]))
-    .replace(/\+/g, "-")
-    .replace(/\//g, "_")
-    .replace(/=+$/, "");
-}
-
-export function decodeCursor(cursor: string): Position {
-  try {
-    const value: unknown = JSON.parse(atob(cursor.replace(/-/g, "+").replace(/_/g, "/")));
-    if (Array.isArray(value) && value.length === 2 && Number.isSafeInteger(value[0]) && typeof value[1] === "string") {
-      return { at: new Date(value[0] as number), id: value[1] };
-    }
-  } catch {
-    // fall through: a cursor this service did not make
-  }
-  throw new AppError("validation_error", { errors: [{ path: "cursor", message: "Invalid cursor" }] });
-}
 
 /** Reads one row more than the page holds, to know whether a next page exists. */
 async function paginate<T>(limit: number, read: (limit: number) => Promise<T[]>, position: (row: T) => Position): Promise<Page<T>> {

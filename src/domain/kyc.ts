@@ -16,7 +16,6 @@ import {
   type KycDocument,
 } from "../storage/kyc";
 import { deleteKycObjects, kycObjectKey, listKycObjects, putKycObject } from "../storage/kyc-objects";
-import { base64url, fromBase64url } from "./crypto";
 import type { Deps } from "./deps";
 
 /** The only document types accepted, as decided from the bytes, and the extension each is served with. */
@@ -184,23 +183,6 @@ export async function decideAsAdmin(
     details: { application_id: application.id, ...(input.reason ? { reason: input.reason } : {}) },
   });
   return decided;
-}
-
-/** Opaque page cursor over (submitted_at, id). */
-export function encodeCursor(application: { submittedAt: Date; id: string }): string {
-  return base64url(new TextEncoder().encode(JSON.stringify([application.submittedAt.getTime(), application.id])));
-}
-
-export function decodeCursor(cursor: string): { submittedAt: number; id: string } {
-  try {
-    const value = JSON.parse(new TextDecoder().decode(fromBase64url(cursor))) as unknown;
-    if (Array.isArray(value) && Number.isSafeInteger(value[0]) && typeof value[1] === "string") {
-      return { submittedAt: value[0] as number, id: value[1] };
-    }
-  } catch {
-    // falls through to the validation error
-  }
-  throw new AppError("validation_error", { errors: [{ path: "cursor", message: "Invalid cursor" }] });
 }
 
 /**

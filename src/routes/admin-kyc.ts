@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import { DOCUMENT_MEDIA_TYPES, decideAsAdmin, decodeCursor, encodeCursor, type DocumentMediaType } from "../domain/kyc";
+import { decodeCursor, encodeCursor } from "../domain/cursor";
+import { DOCUMENT_MEDIA_TYPES, decideAsAdmin, type DocumentMediaType } from "../domain/kyc";
 import type { AppEnv } from "../http/app-env";
 import { AppError } from "../http/errors";
 import {
@@ -58,12 +59,13 @@ export const adminKycRoutes = new Hono<AppEnv>()
     validate("query", ListQuery),
     async (c) => {
       const { status, cursor, limit } = c.req.valid("query");
-      const after = cursor ? decodeCursor(cursor) : undefined;
+      const position = cursor ? decodeCursor(cursor) : undefined;
+      const after = position && { submittedAt: position.at.getTime(), id: position.id };
       const rows = await listApplications(c.var.deps.db, { status, after, limit: limit + 1 });
       const page = rows.slice(0, limit);
       const last = page.at(-1);
       return c.json(
-        { applications: page.map(toAdminListItemView), next_cursor: rows.length > limit && last ? encodeCursor(last) : null },
+        { applications: page.map(toAdminListItemView), next_cursor: rows.length > limit && last ? encodeCursor({ at: last.submittedAt, id: last.id }) : null },
         200,
       );
     },

@@ -4,6 +4,7 @@ import { users } from "./schema";
 import type { User } from "./users";
 
 /** A position in a listing ordered newest first: the last row of the previous page. */
+/** Where a page ends in (time, id) order. */
 export type Position = { at: Date; id: string };
 
 /** `%`, `_` and the escape character itself match literally (LIKE … ESCAPE '\'). */

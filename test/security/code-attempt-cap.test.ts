@@ -2,11 +2,10 @@
 // 5th miss burns the code; every later guess, the right code included, answers 429 too_many_attempts.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { expectProblem, lastCode, post, registerUser } from "../helpers";
+import { expectProblem, lastCode, post, registerUser, tally, type Outcome } from "../helpers";
 
 const MAX_ATTEMPTS = 5;
 
-type Outcome = { status: number; code: string | undefined };
 
 /** A 6-digit code that is not `code`, varied by `i` so a burst is not 50 copies of one guess. */
 function wrongCode(code: string, i: number): string {
@@ -17,15 +16,6 @@ async function guess(email: string, code: string): Promise<Outcome> {
   const res = await post("/auth/verify-email", { email, code });
   const body = await res.json<any>();
   return { status: res.status, code: body.code };
-}
-
-function tally(outcomes: Outcome[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const o of outcomes) {
-    const key = `${o.status} ${o.code ?? "ok"}`;
-    counts[key] = (counts[key] ?? 0) + 1;
-  }
-  return counts;
 }
 
 async function userRows(email: string): Promise<number> {

@@ -4,12 +4,11 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { sendPhoneOtp, verifyPhoneOtp } from "../../src/domain/phone-otp";
-import { expectProblem, lastSmsCode, NO_META, post, testDeps, uniquePhone } from "../helpers";
+import { expectProblem, lastSmsCode, NO_META, post, testDeps, uniquePhone, tally, type Outcome } from "../helpers";
 
 const MAX_ATTEMPTS = 5;
 const OTP_TTL_MS = 120_000;
 
-type Outcome = { status: number; code: string | undefined };
 
 /** A 6-digit code that is not `code`, varied by `i` so a burst is not 50 copies of one guess. */
 function wrongCode(code: string, i: number): string {
@@ -23,15 +22,6 @@ function verify(phone: string, otp: string): Promise<Response> {
 async function guess(phone: string, otp: string): Promise<Outcome> {
   const res = await verify(phone, otp);
   return { status: res.status, code: (await res.json<any>()).code };
-}
-
-function tally(outcomes: Outcome[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const o of outcomes) {
-    const key = `${o.status} ${o.code ?? "ok"}`;
-    counts[key] = (counts[key] ?? 0) + 1;
-  }
-  return counts;
 }
 
 async function usersWithPhone(phone: string): Promise<number> {
