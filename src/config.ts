@@ -39,6 +39,7 @@ const ConfigSchema = z.object({
   ACCESS_TOKEN_TTL_SECONDS: seconds(900),
   REFRESH_TOKEN_TTL_SECONDS: seconds(30 * 24 * 3600),
   REFRESH_GRACE_SECONDS: z.coerce.number().int().min(0).default(10),
+  HOT_PATH_CACHE_MS: z.coerce.number().int().min(0).max(10_000).default(1000),
   PENDING_REGISTRATION_TTL_SECONDS: seconds(24 * 3600),
   EMAIL_CODE_TTL_SECONDS: seconds(600),
   PASSWORD_RESET_TTL_SECONDS: seconds(900),
@@ -103,6 +104,11 @@ export type Config = Readonly<{
   accessTtl: number;
   refreshTtl: number;
   refreshGrace: number;
+  /**
+   * How long one isolate may reuse a session's "not revoked" answer and a user's row on the
+   * authenticated hot path (0: never). Revocations made through this isolate apply at once.
+   */
+  hotPathCacheMs: number;
   pendingTtl: number;
   emailCodeTtl: number;
   resetTtl: number;
@@ -182,6 +188,7 @@ function build(v: Parsed, signingKeysSource: string): Config {
     accessTtl: v.ACCESS_TOKEN_TTL_SECONDS,
     refreshTtl: v.REFRESH_TOKEN_TTL_SECONDS,
     refreshGrace: v.REFRESH_GRACE_SECONDS,
+    hotPathCacheMs: v.HOT_PATH_CACHE_MS,
     pendingTtl: v.PENDING_REGISTRATION_TTL_SECONDS,
     emailCodeTtl: v.EMAIL_CODE_TTL_SECONDS,
     resetTtl: v.PASSWORD_RESET_TTL_SECONDS,

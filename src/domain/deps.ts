@@ -3,6 +3,7 @@ import type { Mailer } from "../delivery/mailer";
 import type { SmsSender } from "../delivery/sms";
 import type { UserGuard } from "../durable/user-guard";
 import type { Db } from "../storage/db";
+import { sessionsRevoked } from "../storage/hot-cache";
 import type { AuditEvent } from "./audit";
 
 /** What domain code is handed: no Hono, no env globals; `now` comes with each call. */
@@ -20,6 +21,15 @@ export type Deps = {
 };
 
 export type RequestMeta = { ip: string | null; userAgent: string | null };
+
+/**
+ * Passes on a Durable Object answer that names revoked sessions, after telling this isolate's
+ * hot-path cache: their access tokens are refused here at once (src/storage/hot-cache.ts).
+ */
+export function revokedHere<T extends { revoked: string[] }>(deps: Deps, now: number, answer: T): T {
+  sessionsRevoked(deps.config, answer.revoked, now);
+  return answer;
+}
 
 export function userGuard(deps: Deps, userId: string) {
   return deps.guards.get(deps.guards.idFromName(`user:${userId}`));

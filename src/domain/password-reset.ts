@@ -4,7 +4,7 @@ import { kvKeys, kvTtl } from "../storage/kv-keys";
 import { findUserByEmail, findUserById, updatePasswordHash } from "../storage/users";
 import { randomDigits, randomToken, sha256Hex } from "./crypto";
 import { deliverCodeInBackground } from "./code-delivery";
-import { emailGuard, userGuard, type Deps, type RequestMeta } from "./deps";
+import { emailGuard, revokedHere, userGuard, type Deps, type RequestMeta } from "./deps";
 import { COUNTERS, enforceIpLimit, enforceLimit } from "./limits";
 import { assertAcceptablePassword } from "./password-policy";
 import { hashPassword } from "./passwords";
@@ -96,7 +96,9 @@ export async function confirmPasswordReset(deps: Deps, proof: ResetProof, newPas
   if (!user || !user.isActive || user.email !== email) throw new AppError(linkHash ? "invalid_token" : "invalid_code");
   await updatePasswordHash(deps.db, user.id, await hashPassword(newPassword), new Date(now));
   const [{ revoked }] = await Promise.all([
-    userGuard(deps, user.id).revokeSessions({ userId: user.id, ids: null, now }),
+    userGuard(deps, user.id)
+      .revokeSessions({ userId: user.id, ids: null, now })
+      .then((answer) => revokedHere(deps, now, answer)),
     // A reset proves control of the address: lift any login lock on it.
     guard.loginSucceeded(),
   ]);

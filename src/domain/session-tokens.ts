@@ -1,7 +1,7 @@
 import { AppError } from "../http/errors";
 import { insertSession, markSessionsRevoked, findActiveSession, touchSession } from "../storage/sessions";
-import { findUserById, toPublicUser, type User } from "../storage/users";
-import { userGuard, type Deps, type RequestMeta } from "./deps";
+import { findUserCached, toPublicUser, type User } from "../storage/users";
+import { revokedHere, userGuard, type Deps, type RequestMeta } from "./deps";
 import {
   hashRefreshToken,
   newRefreshToken,
@@ -93,7 +93,9 @@ export async function refresh(deps: Deps, input: { refreshToken: string; deviceI
   const [presentedHash, successor, user] = await Promise.all([
     hashRefreshToken(parsed.token),
     successorRefreshToken(deps.config, parsed),
-    findUserById(deps.db, parsed.userId),
+    // Only copied into the new access token (role) and checked for deactivation, which the Durable
+    // Object enforces itself: the hot-path cache may answer.
+    findUserCached(deps.config, deps.db, parsed.userId, now),
   ]);
   const guard = userGuard(deps, parsed.userId);
   const result = await guard.rotateRefresh({
@@ -107,16 +109,18 @@ export async function refresh(deps: Deps, input: { refreshToken: string; deviceI
   });
   if (!result.ok) {
     if (result.reason === "reused") {
+      // The Durable Object revoked the session when it saw the spent token again.
+      revokedHere(deps, now, { revoked: [parsed.sessionId] });
       deps.audit({ action: "refresh.reuse_detected", subjectId: parsed.userId, details: { session_id: parsed.sessionId } });
       throw new AppError("refresh_token_reused");
     }
     throw new AppError("invalid_refresh_token");
   }
   if (!user || !user.isActive) {
-    await guard.revokeSessions({ userId: parsed.userId, ids: [parsed.sessionId], now });
+    revokedHere(deps, now, await guard.revokeSessions({ userId: parsed.userId, ids: [parsed.sessionId], now }));
     throw new AppError("invalid_refresh_token");
   }
-  if (!result.replay) deps.defer(touchSession(deps.db, parsed.sessionId, new Date(now)));
+  if (result.touch) deps.defer(touchSession(deps.db, parsed.sessionId, new Date(now)));
   return pair(
     deps,
     { sub: user.id, sid: parsed.sessionId, role: user.role, jti: result.jti, iat: result.iat },
@@ -130,16 +134,20 @@ export async function refresh(deps: Deps, input: { refreshToken: string; deviceI
 export async function logout(deps: Deps, refreshToken: string, now: number): Promise<void> {
   const parsed = parseRefreshToken(refreshToken);
   if (!parsed) return;
-  const { revoked } = await userGuard(deps, parsed.userId).revokeByToken({
-    userId: parsed.userId,
-    presentedHash: await hashRefreshToken(parsed.token),
+  const { revoked } = revokedHere(
+    deps,
     now,
-  });
+    await userGuard(deps, parsed.userId).revokeByToken({
+      userId: parsed.userId,
+      presentedHash: await hashRefreshToken(parsed.token),
+      now,
+    }),
+  );
   if (revoked.length > 0) deps.audit({ action: "session.logout", actorId: parsed.userId, details: { session_id: revoked[0] } });
 }
 
 export async function revokeAllSessions(deps: Deps, userId: string, now: number): Promise<number> {
-  const { revoked } = await userGuard(deps, userId).revokeSessions({ userId, ids: null, now });
+  const { revoked } = revokedHere(deps, now, await userGuard(deps, userId).revokeSessions({ userId, ids: null, now }));
   deps.audit({ action: "session.logout_all", actorId: userId, details: { revoked: revoked.length } });
   return revoked.length;
 }
@@ -147,7 +155,7 @@ export async function revokeAllSessions(deps: Deps, userId: string, now: number)
 export async function revokeOwnSession(deps: Deps, userId: string, sessionId: string, now: number): Promise<void> {
   const session = await findActiveSession(deps.db, userId, sessionId, new Date(now));
   if (!session) throw new AppError("session_not_found");
-  const { revoked } = await userGuard(deps, userId).revokeSessions({ userId, ids: [sessionId], now });
+  const { revoked } = revokedHere(deps, now, await userGuard(deps, userId).revokeSessions({ userId, ids: [sessionId], now }));
   if (revoked.length === 0) await markSessionsRevoked(deps.db, userId, [sessionId], new Date(now));
   deps.audit({ action: "session.revoked", actorId: userId, details: { session_id: sessionId } });
 }

@@ -1,7 +1,8 @@
 // Shapes shared by the UserGuard Durable Object, its stores and its callers.
 
 export type RotateResult =
-  | { ok: true; jti: string; iat: number; expiresAt: number; replay: boolean }
+  /** `touch`: time to write the session's last use to D1 (at most once a minute per session). */
+  | { ok: true; jti: string; iat: number; expiresAt: number; replay: boolean; touch: boolean }
   | { ok: false; reason: "invalid" | "reused" };
 
 export type CodeResult =
@@ -26,6 +27,7 @@ CREATE TABLE IF NOT EXISTS sessions (
   prev_hash TEXT, rotated_at INTEGER, access_jti TEXT NOT NULL, access_iat INTEGER NOT NULL,
   expires_at INTEGER NOT NULL, revoked_at INTEGER, created_at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS sessions_prev ON sessions (prev_hash);
+CREATE TABLE IF NOT EXISTS session_touches (id TEXT PRIMARY KEY, at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS spent_tokens (hash TEXT PRIMARY KEY, session_id TEXT NOT NULL, expires_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS codes (
   purpose TEXT PRIMARY KEY, code_hmac TEXT, link_hash TEXT, payload TEXT NOT NULL,

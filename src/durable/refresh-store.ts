@@ -10,7 +10,11 @@ type SessionState = {
   access_iat: number;
   expires_at: number;
   revoked_at: number | null;
+  created_at: number;
 };
+
+/** The sessions list shows the last use to the minute: D1 is written at most once a minute per session. */
+export const TOUCH_INTERVAL_MS = 60_000;
 
 export type RotateInput = {
   sessionId: string; presentedHash: string; successorHash: string; deviceId: string; now: number; graceMs: number;
@@ -56,7 +60,7 @@ export class RefreshStore {
         `INSERT OR IGNORE INTO spent_tokens (hash, session_id, expires_at) VALUES (?, ?, ?)`,
         input.presentedHash, current.id, current.expires_at,
       );
-      return { ok: true, jti, iat, expiresAt: current.expires_at, replay: false };
+      return { ok: true, jti, iat, expiresAt: current.expires_at, replay: false, touch: this.#claimTouch(current, now) };
     }
 
     const previous = this.#session("prev_hash", input.presentedHash);
@@ -68,7 +72,7 @@ export class RefreshStore {
     ) {
       // Inside the grace window a wrong device is refused like any other mismatch, not taken as theft.
       if (!this.#usable(previous, input, now)) return { ok: false, reason: "invalid" };
-      return { ok: true, jti: previous.access_jti, iat: previous.access_iat, expiresAt: previous.expires_at, replay: true };
+      return { ok: true, jti: previous.access_jti, iat: previous.access_iat, expiresAt: previous.expires_at, replay: true, touch: false };
     }
 
     const spent = this.#spent(input.presentedHash);
@@ -103,10 +107,18 @@ export class RefreshStore {
   prune(now: number): void {
     this.sql.exec(`DELETE FROM spent_tokens WHERE expires_at <= ?`, now);
     this.sql.exec(`DELETE FROM sessions WHERE expires_at <= ?`, now);
+    this.sql.exec(`DELETE FROM session_touches WHERE id NOT IN (SELECT id FROM sessions)`);
   }
 
   #session(column: "token_hash" | "prev_hash", hash: string): SessionState | undefined {
     return this.sql.exec<SessionState>(`SELECT * FROM sessions WHERE ${column} = ?`, hash).toArray()[0];
+  }
+
+  #claimTouch(s: SessionState, now: number): boolean {
+    const last = this.sql.exec<{ at: number }>(`SELECT at FROM session_touches WHERE id = ?`, s.id).toArray()[0]?.at ?? s.created_at;
+    if (now - last < TOUCH_INTERVAL_MS) return false;
+    this.sql.exec(`INSERT OR REPLACE INTO session_touches (id, at) VALUES (?, ?)`, s.id, now);
+    return true;
   }
 
   #spent(hash: string): { id: string } | undefined {

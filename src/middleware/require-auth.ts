@@ -3,11 +3,12 @@ import { verifyAccessToken } from "../domain/tokens";
 import type { AppEnv } from "../http/app-env";
 import { AppError } from "../http/errors";
 import { attachDoc } from "../http/openapi-meta";
-import { kvKeys } from "../storage/kv-keys";
+import { sessionIsOpen } from "../storage/hot-cache";
 
 /**
  * Bearer access token: signature, algorithm, iss, aud, typ and expiry, then the session's entry in
- * the revocation list, so logout and logout-all end access tokens before they expire.
+ * the revocation list, so logout and logout-all end access tokens before they expire. The list is
+ * read through the isolate's hot-path cache (src/storage/hot-cache.ts).
  */
 export const requireAuth = attachDoc(
   createMiddleware<AppEnv>(async (c, next) => {
@@ -17,7 +18,7 @@ export const requireAuth = attachDoc(
     const { config, kv } = c.var.deps;
     const claims = await verifyAccessToken(config, match[1]!);
     if (!claims) throw new AppError("invalid_access_token");
-    if ((await kv.get(kvKeys.revokedSession(claims.sid))) !== null) throw new AppError("invalid_access_token");
+    if (!(await sessionIsOpen(config, kv, claims.sid, Date.now()))) throw new AppError("invalid_access_token");
     c.set("auth", claims);
     await next();
   }),

@@ -7,7 +7,7 @@ import { UserSchema } from "../http/schemas";
 import { validate } from "../http/validate";
 import { requireAuth } from "../middleware/require-auth";
 import { uniqueViolation } from "../storage/db";
-import { findUserById, toPublicUser, updateProfile, type ProfilePatch } from "../storage/users";
+import { findUserCached, toPublicUser, updateProfile, type ProfilePatch } from "../storage/users";
 
 const TAGS = ["Profile"];
 
@@ -37,7 +37,8 @@ export const userRoutes = new Hono<AppEnv>()
     }),
     requireAuth,
     async (c) => {
-      const user = await findUserById(c.var.deps.db, c.var.auth.sub);
+      const { config, db } = c.var.deps;
+      const user = await findUserCached(config, db, c.var.auth.sub, Date.now());
       if (!user || !user.isActive) throw new AppError("invalid_access_token");
       c.header("Cache-Control", "no-store");
       return c.json(toPublicUser(user), 200);

@@ -1,5 +1,6 @@
 import { and, desc, eq, lt, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "./db";
+import { writingUsers } from "./hot-cache";
 import { users } from "./schema";
 import type { User } from "./users";
 
@@ -58,14 +59,17 @@ export async function patchRoleAndActivation(db: Db, id: string, patch: AdminPat
   const changes: Partial<typeof users.$inferInsert> = { updatedAt: now };
   if (patch.role !== undefined) changes.role = patch.role;
   if (patch.isActive !== undefined) changes.isActive = patch.isActive;
-  const [found, updated] = await db.batch([
-    db.select().from(users).where(eq(users.id, id)),
-    db
-      .update(users)
-      .set(changes)
-      .where(and(eq(users.id, id), keepsAnAdmin))
-      .returning(),
-  ]);
+  const [found, updated] = await writingUsers(
+    [id],
+    db.batch([
+      db.select().from(users).where(eq(users.id, id)),
+      db
+        .update(users)
+        .set(changes)
+        .where(and(eq(users.id, id), keepsAnAdmin))
+        .returning(),
+    ]),
+  );
   const before = found[0];
   if (!before) return { ok: false, reason: "not_found" };
   const after = updated[0];

@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, gt, inArray, or, sql } from "drizzle-orm";
 import type { Db } from "./db";
+import { writingUsers } from "./hot-cache";
 import { DOCUMENT_KINDS, DOCUMENT_TYPES, KYC_STATUSES, kycApplications, kycDocuments, users, webhookEvents } from "./schema";
 
 export type KycStatus = (typeof KYC_STATUSES)[number];
@@ -50,11 +51,14 @@ export async function findOpenApplication(db: Db, userId: string): Promise<KycAp
  * violation on `user_id` when the user already has a PENDING or APPROVED application.
  */
 export async function insertApplication(db: Db, application: KycApplication, documents: KycDocument[], now: Date): Promise<void> {
-  await db.batch([
-    db.insert(kycApplications).values(application),
-    db.insert(kycDocuments).values(documents),
-    syncUserKycStatus(db, application.userId, now),
-  ]);
+  await writingUsers(
+    [application.userId],
+    db.batch([
+      db.insert(kycApplications).values(application),
+      db.insert(kycDocuments).values(documents),
+      syncUserKycStatus(db, application.userId, now),
+    ]),
+  );
 }
 
 export async function findApplicationRow(db: Db, id: string): Promise<KycApplication | undefined> {
@@ -142,14 +146,13 @@ export async function decideApplication(db: Db, d: Decision, now: Date): Promise
     .returning();
   const sync = syncUserKycStatus(db, d.userId, now);
   if (d.event) {
-    const [, decided] = await db.batch([
-      db.insert(webhookEvents).values({ id: d.event.id, type: d.event.type, receivedAt: now }),
-      update,
-      sync,
-    ]);
+    const [, decided] = await writingUsers(
+      [d.userId],
+      db.batch([db.insert(webhookEvents).values({ id: d.event.id, type: d.event.type, receivedAt: now }), update, sync]),
+    );
     return decided[0];
   }
-  const [decided] = await db.batch([update, sync]);
+  const [decided] = await writingUsers([d.userId], db.batch([update, sync]));
   return decided[0];
 }
 

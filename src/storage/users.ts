@@ -1,5 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import type { Db } from "./db";
+import type { Config } from "../config";
+import { readThroughUser, writingUsers } from "./hot-cache";
 import { users, type UserRow } from "./schema";
 
 export type User = UserRow;
@@ -10,6 +12,14 @@ export async function findUserByEmail(db: Db, email: string): Promise<User | und
 
 export async function findUserById(db: Db, id: string): Promise<User | undefined> {
   return db.select().from(users).where(eq(users.id, id)).get();
+}
+
+/**
+ * The user's row, at most HOT_PATH_CACHE_MS old (src/storage/hot-cache.ts): only for answers that
+ * show it or copy the role into a token, never for a decision a gate makes.
+ */
+export async function findUserCached(config: Config, db: Db, id: string, now: number): Promise<User | undefined> {
+  return readThroughUser(config, id, now, () => findUserById(db, id));
 }
 
 export async function findUserByUsername(db: Db, username: string): Promise<{ id: string } | undefined> {
@@ -37,24 +47,28 @@ export async function findAccountByPhone(db: Db, phone: string): Promise<User | 
  * number gets their own account and is never signed into that one.
  */
 export async function insertUserWithProvedPhone(db: Db, user: NewUser & { phone: string }, now: Date): Promise<User> {
-  const [, inserted] = await db.batch([
-    db
-      .update(users)
-      .set({ phone: null, updatedAt: now })
-      .where(and(eq(users.phone, user.phone), eq(users.isPhoneVerified, false))),
-    db.insert(users).values({ ...user, isPhoneVerified: true, createdAt: now, updatedAt: now }).returning(),
-  ]);
+  // The account losing the number is not known beforehand: every cached row goes.
+  const [, inserted] = await writingUsers(
+    "all",
+    db.batch([
+      db
+        .update(users)
+        .set({ phone: null, updatedAt: now })
+        .where(and(eq(users.phone, user.phone), eq(users.isPhoneVerified, false))),
+      db.insert(users).values({ ...user, isPhoneVerified: true, createdAt: now, updatedAt: now }).returning(),
+    ]),
+  );
   return inserted[0]!;
 }
 
 export type ProfilePatch = Partial<Pick<User, "fullName" | "username" | "firstName" | "lastName" | "profilePicture">>;
 
 export async function updateProfile(db: Db, id: string, patch: ProfilePatch, now: Date): Promise<User | undefined> {
-  return db.update(users).set({ ...patch, updatedAt: now }).where(eq(users.id, id)).returning().get();
+  return writingUsers([id], db.update(users).set({ ...patch, updatedAt: now }).where(eq(users.id, id)).returning().get());
 }
 
 export async function updatePasswordHash(db: Db, id: string, passwordHash: string, now: Date): Promise<void> {
-  await db.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, id)).run();
+  await writingUsers([id], db.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, id)).run());
 }
 
 /** The public shape of a user (the contract's User object). */

@@ -1,3 +1,4 @@
+import { env, runInDurableObject } from "cloudflare:test";
 import { decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
 import { authed, expectProblem, login, post, signedInUser, type Json } from "../helpers";
@@ -54,19 +55,29 @@ describe("GET /auth/sessions", () => {
     expect(Date.parse(session!.created_at)).toBeLessThanOrEqual(Date.now());
   });
 
-  it("advances last_used_at after a refresh", async () => {
+  it("advances last_used_at on a refresh, writing D1 at most once a minute per session", async () => {
     const { email, password } = await signedInUser({}, "sessions-touch");
     const tokens = await loginFrom(email, password, "touch-device");
-    const [created] = (await listSessions(tokens.access_token)).filter((s) => s.id === sidOf(tokens));
+    const sid = sidOf(tokens);
+    const [created] = (await listSessions(tokens.access_token)).filter((s) => s.id === sid);
 
-    await pause(5);
+    // A refresh inside the session's first minute leaves last_used_at as it was.
+    const early = await rotate(tokens.refresh_token, "touch-device");
+    await pause(100);
+    expect((await listSessions(early.access_token)).find((s) => s.id === sid)!.last_used_at).toBe(created!.last_used_at);
+
+    // A minute on (the session's start moved back in its Durable Object), the next refresh writes it.
+    const userId = decodeJwt(tokens.access_token).sub!;
+    await runInDurableObject(env.USER_GUARD.get(env.USER_GUARD.idFromName(`user:${userId}`)), (_instance, state) => {
+      state.storage.sql.exec(`UPDATE sessions SET created_at = created_at - 61000 WHERE id = ?`, sid);
+    });
     const beforeRefresh = Date.now();
-    const pair = await rotate(tokens.refresh_token, "touch-device");
+    const pair = await rotate(early.refresh_token, "touch-device");
 
     // last_used_at is written after the response (waitUntil): poll briefly.
     let touched: Json | undefined;
     for (let i = 0; i < 50 && !touched; i++) {
-      const session = (await listSessions(pair.access_token)).find((s) => s.id === sidOf(tokens));
+      const session = (await listSessions(pair.access_token)).find((s) => s.id === sid);
       if (session && Date.parse(session.last_used_at) > Date.parse(created!.last_used_at)) touched = session;
       else await pause(20);
     }
@@ -74,6 +85,11 @@ describe("GET /auth/sessions", () => {
     expect(Date.parse(touched!.last_used_at)).toBeGreaterThanOrEqual(beforeRefresh);
     expect(touched!.created_at).toBe(created!.created_at);
     expect(touched).toMatchObject({ device_id: "touch-device", ip: IP, user_agent: USER_AGENT, current: true });
+
+    // The minute starts again from that write.
+    const next = await rotate(pair.refresh_token, "touch-device");
+    await pause(100);
+    expect((await listSessions(next.access_token)).find((s) => s.id === sid)!.last_used_at).toBe(touched!.last_used_at);
   });
 
   it("lists only the caller's own sessions, marking the current one", async () => {
