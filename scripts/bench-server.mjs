@@ -26,7 +26,7 @@ export function buildBundle(outdir) {
  * Starts the bundle on host:port. `onLog` receives every console line of the Worker (the console
  * delivery provider's codes among them). Limits that would stop a load test are lifted.
  */
-export async function startServer({ bundleDir, persistDir, host = "127.0.0.1", port = 8787, onLog, outbound, vars = {} }) {
+export async function startServer({ bundleDir, persistDir, host = "127.0.0.1", port = 8787, onLog, outbound, vars = {}, inspectorPort }) {
   mkdirSync(persistDir, { recursive: true });
   const { workerOptions } = unstable_getMiniflareWorkerOptions(join(root, "wrangler.toml"));
   // The entry module first: workerd takes the first module as the main one.
@@ -37,6 +37,9 @@ export async function startServer({ bundleDir, persistDir, host = "127.0.0.1", p
     convertV4MiniflareOptions({
       host,
       port,
+      // Miniflare would print every request from this process: work that is not the Worker's.
+      logRequests: false,
+      ...(inspectorPort ? { inspectorPort } : {}),
       defaultPersistRoot: persistDir,
       handleStructuredLogs: ({ message }) => onLog?.(message),
       workers: [
@@ -74,6 +77,53 @@ async function applyMigrations(db) {
       .filter(Boolean);
     await db.batch([...statements.map((s) => db.prepare(s)), db.prepare("INSERT INTO bench_migrations VALUES (?)").bind(file)]);
   }
+}
+
+/**
+ * A Worker that does nothing but one argon2id check per request (the library and parameters of
+ * src/domain/passwords.ts), served like the bundle: login's CPU minus this one, under the same load,
+ * is what login spends beyond hashing.
+ */
+export async function startHashServer({ host = "127.0.0.1", port }) {
+  const lib = join(root, "node_modules/@phi-ag/argon2/dist/");
+  const worker = `
+import Argon2 from "./argon2.js";
+import wasm from "./argon2.wasm";
+const opts = { memoryCost: 19456, timeCost: 2, parallelism: 1, hashLength: 32, type: 2, version: 19 };
+let ready;
+export default {
+  async fetch() {
+    ready ??= WebAssembly.instantiate(wasm).then((m) => {
+      const a = new Argon2(m);
+      return { a, encoded: a.hash("bench passphrase for load", opts).encoded };
+    });
+    const { a, encoded } = await ready;
+    return Response.json({ ok: a.tryVerify(encoded, "bench passphrase for load", 2).success });
+  },
+};`;
+  const mf = new Miniflare({
+    host,
+    port,
+    logRequests: false,
+    workers: [
+      {
+        config: {
+          name: "hash",
+          compatibilityDate: "2026-10-20",
+          manifest: {
+            mainModule: "worker.js",
+            modules: {
+              "worker.js": { type: "esm", contents: worker },
+              "argon2.js": { type: "esm", contents: readFileSync(`${lib}index.js`, "utf8") },
+              "argon2.wasm": { type: "wasm", contents: new Uint8Array(readFileSync(`${lib}argon2.wasm`)) },
+            },
+          },
+        },
+      },
+    ],
+  });
+  await mf.ready;
+  return mf;
 }
 
 /** CPU seconds (user + system) used so far by the workerd processes this process started. */

@@ -6,6 +6,7 @@ import { AppError } from "./http/errors";
 import type { AppEnv } from "./http/app-env";
 import { buildOpenApi } from "./http/openapi";
 import { problemResponse } from "./http/problem";
+import { setFinalHeaders } from "./http/response-headers";
 import { withDeps } from "./middleware/deps";
 import { requestId } from "./middleware/request-id";
 import { adminRoutes } from "./routes/admin";
@@ -27,9 +28,11 @@ const app = new Hono<AppEnv>({ strict: false });
 app.use("*", requestId);
 app.use("*", async (c, next) => {
   await next();
-  c.header("X-Content-Type-Options", "nosniff");
-  // Token and account answers must never be cached (RFC 6749 §5.1); routes that may be cached say so.
-  if (!c.res.headers.has("Cache-Control")) c.header("Cache-Control", "no-store");
+  setFinalHeaders(c, (headers) => {
+    headers.set("X-Content-Type-Options", "nosniff");
+    // Token and account answers must never be cached (RFC 6749 §5.1); routes that may be cached say so.
+    if (!headers.has("Cache-Control")) headers.set("Cache-Control", "no-store");
+  });
 });
 app.use("/api/*", (c, next) =>
   cors({
