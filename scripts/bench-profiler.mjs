@@ -1,6 +1,7 @@
 // A V8 CPU profile of one Worker's isolate, through workerd's inspector (Miniflare's
 // `inspectorPort`): how much CPU the Worker itself spent, apart from Miniflare's local D1, KV and
 // R2 simulators (other isolates in the same workerd process), and where it went.
+import { writeFileSync } from "node:fs";
 
 /** Connects to the inspector target of the named Worker; returns a small CDP client. */
 export async function connectProfiler(inspectorPort, workerName) {
@@ -37,6 +38,8 @@ export async function connectProfiler(inspectorPort, workerName) {
       await send("Profiler.start");
       const result = await run();
       const { profile } = await send("Profiler.stop");
+      // BENCH_PROFILE_RAW=<path prefix> also keeps the raw profile (Chrome DevTools opens it).
+      if (process.env.BENCH_PROFILE_RAW) writeFileSync(`${process.env.BENCH_PROFILE_RAW}-${Date.now()}.cpuprofile`, JSON.stringify(profile));
       return { result, ...summarize(profile) };
     },
     close: () => ws.close(),

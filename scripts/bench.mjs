@@ -20,6 +20,8 @@ const HASH_PORT = PORT + 1;
 const UNCACHED_PORT = PORT + 2;
 const INSPECTOR_PORT = PORT + 3;
 const UNLIMITED = "100000000/60";
+const ROUNDS = 3;
+const ROUND_SECONDS = Math.max(2, Math.round(SECONDS / 2));
 const PROFILE = process.argv.includes("--profile");
 
 const work = join(root, ".bench");
@@ -98,6 +100,7 @@ async function post(path, body, base = BASE) {
 }
 
 let results;
+let loginRounds;
 try {
   // A verified user, a token for /users/me, and one refresh chain per connection.
   const email = "bench-user@example.com";
@@ -128,14 +131,14 @@ try {
     await profileFlows(flows.filter((f) => ["me", "refresh", "login"].includes(f.kind)));
     results = null;
   } else {
-    results = await measureFlows(flows, password);
+    ({ results, loginRounds } = await measureFlows(flows, password));
   }
 } finally {
   load.kill();
   await mf.dispose();
   for (const dir of persistDirs) rmSync(dir, { recursive: true, force: true });
 }
-if (results) report(results);
+if (results) report(results, loginRounds);
 
 async function profileFlows(flows) {
   const profiler = await connectProfiler(INSPECTOR_PORT, "edge-auth");
@@ -193,17 +196,53 @@ async function measureFlows(flows, password) {
     await uncached.dispose();
   }
 
-  // Login's CPU beyond hashing: one argon2id check per request, alone in a Worker, under the same load.
+  // Login's CPU beyond hashing: login against one argon2id check per request alone in a Worker,
+  // under the same load, in alternating rounds (this machine's speed drifts by tens of percent
+  // between minutes, which a single pair of runs would mistake for login's own work).
   const hashServer = await startHashServer({ port: HASH_PORT });
+  const loginFlow = flows.find((f) => f.kind === "login");
+  const hashFlow = { name: "argon2id check alone", kind: "hash", method: "GET", path: "/", base: `http://127.0.0.1:${HASH_PORT}` };
+  const sample = async (flow) => {
+    const cpuBefore = workerdCpuSeconds();
+    const r = await runFlow({ ...flow, seconds: ROUND_SECONDS });
+    return { ...r, cpuMs: ((workerdCpuSeconds() - cpuBefore) * 1000) / Math.max(1, r.requests) };
+  };
+  const rounds = [];
   try {
-    await measure({ name: "argon2id check alone", kind: "hash", method: "GET", path: "/", base: `http://127.0.0.1:${HASH_PORT}` });
+    for (let i = 0; i < ROUNDS; i++) {
+      const login = await sample(loginFlow);
+      const hash = await sample(hashFlow);
+      rounds.push({ login_cpu_ms: login.cpuMs, hash_cpu_ms: hash.cpuMs, beyond_hash_ms: login.cpuMs - hash.cpuMs, hash });
+    }
   } finally {
     await hashServer.dispose();
   }
-  return results;
+  const hashRequests = rounds.reduce((n, r) => n + r.hash.requests, 0);
+  const hashSeconds = rounds.reduce((n, r) => n + r.hash.seconds, 0);
+  results.push({
+    flow: hashFlow.name,
+    requests: hashRequests,
+    seconds: hashSeconds,
+    rps: hashRequests / hashSeconds,
+    p50: median(rounds.map((r) => r.hash.p50)),
+    p90: median(rounds.map((r) => r.hash.p90)),
+    p99: median(rounds.map((r) => r.hash.p99)),
+    statusCounts: rounds.reduce((acc, r) => {
+      for (const [k, v] of Object.entries(r.hash.statusCounts)) acc[k] = (acc[k] ?? 0) + v;
+      return acc;
+    }, {}),
+    cpu_ms_per_request: rounds.reduce((n, r) => n + r.hash_cpu_ms * r.hash.requests, 0) / Math.max(1, hashRequests),
+  });
+  for (const r of rounds) delete r.hash;
+  return { results, loginRounds: rounds };
 }
 
-function report(results) {
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+function report(results, loginRounds) {
 const hash = JSON.parse(
   spawnSync(process.execPath, [join(root, "scripts/measure-password-hash.mjs"), "10"], { encoding: "utf8" }).stdout.trim().split("\n").at(-1),
 );
@@ -215,15 +254,19 @@ for (const r of results) r.ratio_to_bare = r.flow === "argon2id check alone" ? n
 const byName = (name) => results.find((r) => r.flow === name);
 const me = byName("GET /users/me");
 const refreshFlow = byName("POST /auth/refresh");
-const loginFlow = byName("POST /auth/login");
-const hashAlone = byName("argon2id check alone");
 const errors = results.reduce((n, r) => n + Object.entries(r.statusCounts).filter(([k]) => !/^2\d\d$/.test(k)).reduce((m, [, c]) => m + c, 0), 0);
-const loginBeyondHash = loginFlow.cpu_ms_per_request - hashAlone.cpu_ms_per_request;
+const beyond = loginRounds.map((r) => r.beyond_hash_ms);
+const loginBeyondHash = median(beyond);
+const spread = `${Math.min(...beyond).toFixed(1)} to ${Math.max(...beyond).toFixed(1)}`;
 const goals = [
   { goal: "/users/me at 60 % or more of the bare route", value: `${(me.ratio_to_bare * 100).toFixed(0)} %`, met: me.ratio_to_bare >= 0.6 },
   { goal: "/users/me at most 1 ms of CPU", value: `${me.cpu_ms_per_request.toFixed(2)} ms`, met: me.cpu_ms_per_request <= 1 },
   { goal: "refresh at most 3 ms of CPU", value: `${refreshFlow.cpu_ms_per_request.toFixed(2)} ms`, met: refreshFlow.cpu_ms_per_request <= 3 },
-  { goal: "login's CPU beyond hashing under 2 ms", value: `${loginBeyondHash.toFixed(2)} ms`, met: loginBeyondHash < 2 },
+  {
+    goal: "login's CPU beyond hashing under 2 ms",
+    value: `${loginBeyondHash.toFixed(1)} ms (median of ${beyond.length} rounds; ${spread})`,
+    met: Math.max(...beyond) < 2,
+  },
   { goal: "no errors in any flow", value: String(errors), met: errors === 0 },
 ];
 
@@ -240,7 +283,7 @@ const report = {
   bundle,
   password_hash_ms: hash.ms_per_hash,
   flows: results,
-  login_cpu_ms_beyond_hash: loginBeyondHash,
+  login_cpu_ms_beyond_hash: { median: loginBeyondHash, rounds: loginRounds },
   goals,
 };
 mkdirSync(join(root, "bench/results"), { recursive: true });

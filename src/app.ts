@@ -34,15 +34,23 @@ app.use("*", async (c, next) => {
     if (!headers.has("Cache-Control")) headers.set("Cache-Control", "no-store");
   });
 });
-app.use("/api/*", (c, next) =>
-  cors({
+// Only browsers send Origin, and only their requests need CORS headers. Hono's cors middleware
+// copies the Response up to three times per request, so requests without Origin (apps, servers)
+// skip it and only get the `Vary: Origin` it would have added.
+app.use("/api/*", async (c, next) => {
+  if (c.req.header("Origin") === undefined) {
+    await next();
+    setFinalHeaders(c, (headers) => headers.append("Vary", "Origin"));
+    return;
+  }
+  return cors({
     origin: loadConfig(c.env).corsOrigins,
     allowMethods: ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
     allowHeaders: ["Authorization", "Content-Type"],
     exposeHeaders: ["Retry-After", "X-Request-Id", "WWW-Authenticate"],
     maxAge: 600,
-  })(c, next),
-);
+  })(c, next);
+});
 const jsonBodyLimit = bodyLimit({
   maxSize: MAX_JSON_BODY,
   onError: () => {

@@ -32,4 +32,24 @@ describe("response headers", () => {
     const other = await preflight("https://evil.example");
     expect(other.headers.get("Access-Control-Allow-Origin")).toBeNull();
   });
+
+  it("adds CORS headers to an allowed browser's requests, and Vary: Origin to every API answer", async () => {
+    const fromBrowser = await call("/auth/login", {
+      method: "POST",
+      headers: { Origin: "http://localhost:3000", "Content-Type": "application/json" },
+      body: "{}",
+    });
+    expect(fromBrowser.status).toBe(400);
+    expect(fromBrowser.headers.get("Access-Control-Allow-Origin")).toBe("http://localhost:3000");
+    expect(fromBrowser.headers.get("Access-Control-Expose-Headers")).toContain("Retry-After");
+    expect(fromBrowser.headers.get("Vary")).toContain("Origin");
+
+    const fromApp = await call("/auth/login", { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+    expect(fromApp.status).toBe(400);
+    expect(fromApp.headers.get("Access-Control-Allow-Origin")).toBeNull();
+    expect(fromApp.headers.get("Vary")).toBe("Origin");
+    expect(fromApp.headers.get("X-Content-Type-Options")).toBe("nosniff");
+    expect(fromApp.headers.get("Cache-Control")).toBe("no-store");
+    expect(fromApp.headers.get("X-Request-Id")).toBeTruthy();
+  });
 });
