@@ -26,8 +26,8 @@ export type RequestMeta = { ip: string | null; userAgent: string | null };
  * Passes on a Durable Object answer that names revoked sessions, after telling this isolate's
  * hot-path cache: their access tokens are refused here at once (src/storage/hot-cache.ts).
  */
-export function revokedHere<T extends { revoked: string[] }>(deps: Deps, now: number, answer: T): T {
-  sessionsRevoked(deps.config, answer.revoked, now);
+export function revokedHere<T extends { revoked: string[] }>(deps: Deps, answer: T): T {
+  sessionsRevoked(deps.config, answer.revoked);
   return answer;
 }
 

@@ -36,6 +36,6 @@ export async function changePassword(
   }
   await assertAcceptablePassword(config, input.newPassword, { email: user.email, field: "new_password" });
   await updatePasswordHash(deps.db, user.id, await hashPassword(input.newPassword), new Date(now));
-  const { revoked } = revokedHere(deps, now, await guard.revokeSessions({ userId: user.id, ids: null, now, exceptId: auth.sessionId }));
+  const { revoked } = revokedHere(deps, await guard.revokeSessions({ userId: user.id, ids: null, now, exceptId: auth.sessionId }));
   deps.audit({ action: "password.changed", actorId: user.id, details: { session_id: auth.sessionId, sessions_revoked: revoked.length } });
 }

@@ -98,7 +98,7 @@ export async function confirmPasswordReset(deps: Deps, proof: ResetProof, newPas
   const [{ revoked }] = await Promise.all([
     userGuard(deps, user.id)
       .revokeSessions({ userId: user.id, ids: null, now })
-      .then((answer) => revokedHere(deps, now, answer)),
+      .then((answer) => revokedHere(deps, answer)),
     // A reset proves control of the address: lift any login lock on it.
     guard.loginSucceeded(),
   ]);

@@ -95,7 +95,7 @@ export async function refresh(deps: Deps, input: { refreshToken: string; deviceI
     successorRefreshToken(deps.config, parsed),
     // Only copied into the new access token (role) and checked for deactivation, which the Durable
     // Object enforces itself: the hot-path cache may answer.
-    findUserCached(deps.config, deps.db, parsed.userId, now),
+    findUserCached(deps.config, deps.db, parsed.userId),
   ]);
   const guard = userGuard(deps, parsed.userId);
   const result = await guard.rotateRefresh({
@@ -110,14 +110,14 @@ export async function refresh(deps: Deps, input: { refreshToken: string; deviceI
   if (!result.ok) {
     if (result.reason === "reused") {
       // The Durable Object revoked the session when it saw the spent token again.
-      revokedHere(deps, now, { revoked: [parsed.sessionId] });
+      revokedHere(deps, { revoked: [parsed.sessionId] });
       deps.audit({ action: "refresh.reuse_detected", subjectId: parsed.userId, details: { session_id: parsed.sessionId } });
       throw new AppError("refresh_token_reused");
     }
     throw new AppError("invalid_refresh_token");
   }
   if (!user || !user.isActive) {
-    revokedHere(deps, now, await guard.revokeSessions({ userId: parsed.userId, ids: [parsed.sessionId], now }));
+    revokedHere(deps, await guard.revokeSessions({ userId: parsed.userId, ids: [parsed.sessionId], now }));
     throw new AppError("invalid_refresh_token");
   }
   if (result.touch) deps.defer(touchSession(deps.db, parsed.sessionId, new Date(now)));
@@ -136,7 +136,6 @@ export async function logout(deps: Deps, refreshToken: string, now: number): Pro
   if (!parsed) return;
   const { revoked } = revokedHere(
     deps,
-    now,
     await userGuard(deps, parsed.userId).revokeByToken({
       userId: parsed.userId,
       presentedHash: await hashRefreshToken(parsed.token),
@@ -147,7 +146,7 @@ export async function logout(deps: Deps, refreshToken: string, now: number): Pro
 }
 
 export async function revokeAllSessions(deps: Deps, userId: string, now: number): Promise<number> {
-  const { revoked } = revokedHere(deps, now, await userGuard(deps, userId).revokeSessions({ userId, ids: null, now }));
+  const { revoked } = revokedHere(deps, await userGuard(deps, userId).revokeSessions({ userId, ids: null, now }));
   deps.audit({ action: "session.logout_all", actorId: userId, details: { revoked: revoked.length } });
   return revoked.length;
 }
@@ -155,7 +154,7 @@ export async function revokeAllSessions(deps: Deps, userId: string, now: number)
 export async function revokeOwnSession(deps: Deps, userId: string, sessionId: string, now: number): Promise<void> {
   const session = await findActiveSession(deps.db, userId, sessionId, new Date(now));
   if (!session) throw new AppError("session_not_found");
-  const { revoked } = revokedHere(deps, now, await userGuard(deps, userId).revokeSessions({ userId, ids: [sessionId], now }));
+  const { revoked } = revokedHere(deps, await userGuard(deps, userId).revokeSessions({ userId, ids: [sessionId], now }));
   if (revoked.length === 0) await markSessionsRevoked(deps.db, userId, [sessionId], new Date(now));
   deps.audit({ action: "session.revoked", actorId: userId, details: { session_id: sessionId } });
 }

@@ -18,7 +18,7 @@ export const requireAuth = attachDoc(
     const { config, kv } = c.var.deps;
     const claims = await verifyAccessToken(config, match[1]!);
     if (!claims) throw new AppError("invalid_access_token");
-    if (!(await sessionIsOpen(config, kv, claims.sid, Date.now()))) throw new AppError("invalid_access_token");
+    if (!(await sessionIsOpen(config, kv, claims.sid))) throw new AppError("invalid_access_token");
     c.set("auth", claims);
     await next();
   }),

@@ -38,7 +38,7 @@ export const userRoutes = new Hono<AppEnv>()
     requireAuth,
     async (c) => {
       const { config, db } = c.var.deps;
-      const user = await findUserCached(config, db, c.var.auth.sub, Date.now());
+      const user = await findUserCached(config, db, c.var.auth.sub);
       if (!user || !user.isActive) throw new AppError("invalid_access_token");
       c.header("Cache-Control", "no-store");
       return c.json(toPublicUser(user), 200);

@@ -13,6 +13,8 @@ import type { User } from "./users";
 //   role gates and KYC gates never rely on this cache.
 // - A user's row is kept for `hotPathCacheMs` and dropped by every write this isolate makes to it.
 // Both maps are bounded: the oldest entry goes first, and a dropped entry costs only a re-read.
+// The cache keeps its own clock (Date.now()), never a caller's `now`: a domain call made for
+// another moment (as tests do) must not keep an entry alive past its real expiry.
 
 const MAX_ENTRIES = 10_000;
 
@@ -53,7 +55,8 @@ const usersById = new ExpiringMap<User>();
 let userWrites = 0;
 
 /** Sessions just revoked (an answer of the user's Durable Object): their access tokens stop here at once. */
-export function sessionsRevoked(config: Config, sessionIds: readonly string[], now: number): void {
+export function sessionsRevoked(config: Config, sessionIds: readonly string[]): void {
+  const now = Date.now();
   for (const id of sessionIds) {
     openSessions.delete(id);
     revokedSessions.set(id, true, now + config.accessTtl * 1000);
@@ -61,12 +64,13 @@ export function sessionsRevoked(config: Config, sessionIds: readonly string[], n
 }
 
 /** Whether access tokens of a session may still be used: KV's revocation list, through the cache. */
-export async function sessionIsOpen(config: Config, kv: KVNamespace, sessionId: string, now: number): Promise<boolean> {
+export async function sessionIsOpen(config: Config, kv: KVNamespace, sessionId: string): Promise<boolean> {
+  const now = Date.now();
   if (revokedSessions.get(sessionId, now)) return false;
   if (openSessions.get(sessionId, now)) return true;
   const revoked = (await kv.get(kvKeys.revokedSession(sessionId))) !== null;
   if (revoked) {
-    sessionsRevoked(config, [sessionId], now);
+    sessionsRevoked(config, [sessionId]);
     return false;
   }
   // A revocation through this isolate while KV was read wins; it is not overwritten by this answer.
@@ -76,7 +80,8 @@ export async function sessionIsOpen(config: Config, kv: KVNamespace, sessionId: 
 }
 
 /** A user's row through the cache: `load` reads it from D1 when the cache has none. */
-export async function readThroughUser(config: Config, id: string, now: number, load: () => Promise<User | undefined>) {
+export async function readThroughUser(config: Config, id: string, load: () => Promise<User | undefined>) {
+  const now = Date.now();
   const hit = usersById.get(id, now);
   if (hit) return hit;
   const writesBefore = userWrites;

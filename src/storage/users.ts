@@ -18,8 +18,8 @@ export async function findUserById(db: Db, id: string): Promise<User | undefined
  * The user's row, at most HOT_PATH_CACHE_MS old (src/storage/hot-cache.ts): only for answers that
  * show it or copy the role into a token, never for a decision a gate makes.
  */
-export async function findUserCached(config: Config, db: Db, id: string, now: number): Promise<User | undefined> {
-  return readThroughUser(config, id, now, () => findUserById(db, id));
+export async function findUserCached(config: Config, db: Db, id: string): Promise<User | undefined> {
+  return readThroughUser(config, id, () => findUserById(db, id));
 }
 
 export async function findUserByUsername(db: Db, username: string): Promise<{ id: string } | undefined> {

@@ -183,9 +183,8 @@ describe("writes through the service show at once", () => {
 
 describe("bounds", () => {
   it("keeps at most 10,000 entries per map, dropping the oldest", () => {
-    const now = Date.now();
     const ids = Array.from({ length: 10_050 }, () => crypto.randomUUID());
-    sessionsRevoked(config, ids, now);
+    sessionsRevoked(config, ids);
     expect(hotCacheSizes().revoked).toBe(10_000);
   });
 });
