@@ -5,6 +5,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { argon2Worker } from "./argon2-worker.mjs";
 import { devSecrets } from "./dev-secrets.mjs";
 import { root, wranglerBin as wrangler, wranglerEnv as quietEnv } from "./wrangler-env.mjs";
 
@@ -81,11 +82,10 @@ async function applyMigrations(db) {
 
 /**
  * A Worker that does nothing but one argon2id check per request (the library and parameters of
- * src/domain/passwords.ts), served like the bundle: login's CPU minus this one, under the same load,
- * is what login spends beyond hashing.
+ * src/domain/passwords.ts), served like the bundle: the hash's cost under the same load as the login
+ * flow, to set beside it.
  */
 export async function startHashServer({ host = "127.0.0.1", port }) {
-  const lib = join(root, "node_modules/@phi-ag/argon2/dist/");
   const worker = `
 import Argon2 from "./argon2.js";
 import wasm from "./argon2.wasm";
@@ -101,27 +101,7 @@ export default {
     return Response.json({ ok: a.tryVerify(encoded, "bench passphrase for load", 2).success });
   },
 };`;
-  const mf = new Miniflare({
-    host,
-    port,
-    logRequests: false,
-    workers: [
-      {
-        config: {
-          name: "hash",
-          compatibilityDate: "2026-10-20",
-          manifest: {
-            mainModule: "worker.js",
-            modules: {
-              "worker.js": { type: "esm", contents: worker },
-              "argon2.js": { type: "esm", contents: readFileSync(`${lib}index.js`, "utf8") },
-              "argon2.wasm": { type: "wasm", contents: new Uint8Array(readFileSync(`${lib}argon2.wasm`)) },
-            },
-          },
-        },
-      },
-    ],
-  });
+  const mf = new Miniflare({ host, port, logRequests: false, workers: [argon2Worker(worker)] });
   await mf.ready;
   return mf;
 }

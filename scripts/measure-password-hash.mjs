@@ -1,11 +1,9 @@
 // Measures argon2id (the parameters in src/domain/passwords.ts) inside workerd, the runtime that
 // runs the Worker, through Miniflare: not in Node and not in the test pool (which wraps modules
 // and distorts crypto timings). Prints milliseconds per hash.
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
+import { argon2Worker } from "./argon2-worker.mjs";
 
-const lib = fileURLToPath(new URL("../node_modules/@phi-ag/argon2/dist/", import.meta.url));
 const rounds = Number(process.argv[2] ?? 20);
 
 const worker = `
@@ -24,24 +22,7 @@ export default {
   },
 };`;
 
-const mf = new Miniflare({
-  workers: [
-    {
-      config: {
-        name: "hash",
-        compatibilityDate: "2026-10-20",
-        manifest: {
-          mainModule: "worker.js",
-          modules: {
-            "worker.js": { type: "esm", contents: worker },
-            "argon2.js": { type: "esm", contents: readFileSync(`${lib}index.js`, "utf8") },
-            "argon2.wasm": { type: "wasm", contents: new Uint8Array(readFileSync(`${lib}argon2.wasm`)) },
-          },
-        },
-      },
-    },
-  ],
-});
+const mf = new Miniflare({ workers: [argon2Worker(worker)] });
 
 // workerd freezes clocks while code runs (a Spectre mitigation), so time requests from outside and
 // subtract a request that does no hashing.
