@@ -12,7 +12,8 @@ import type { User } from "./users";
 //   KV's own propagation between locations (SECURITY.md). Refresh rotation, reuse detection,
 //   role gates and KYC gates never rely on this cache.
 // - A user's row is kept for `hotPathCacheMs` and dropped by every write this isolate makes to it.
-// Both maps are bounded: the oldest entry goes first, and a dropped entry costs only a re-read.
+// Every map is bounded: the oldest entry goes first, and a dropped entry costs only a re-read
+// (a revoked session dropped here is found revoked in KV again).
 // The cache keeps its own clock (Date.now()), never a caller's `now`: a domain call made for
 // another moment (as tests do) must not keep an entry alive past its real expiry.
 
