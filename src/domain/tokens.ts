@@ -7,7 +7,38 @@ export type Role = "CUSTOMER" | "PROVIDER" | "ADMIN";
 export type AccessClaims = { sub: string; sid: string; role: Role; jti: string; iat: number; exp: number };
 
 type SigningKey = { kid: string; alg: "EdDSA" | "ES256"; privateKey: CryptoKey; publicKey: CryptoKey; publicJwk: JWK };
-type KeyRing = { current: SigningKey; byKid: Map<string, SigningKey>; jwks: { keys: JWK[] } };
+type KeyRing = { current: SigningKey; byKid: Map<string, SigningKey>; jwks: { keys: JWK[] }; verified: VerifiedTokens };
+
+/**
+ * Access tokens this isolate has already verified, with their claims. A client sends the same
+ * token for its whole lifetime, and the Ed25519 check was the largest cost of `/users/me` (the
+ * profile in the README): the same bytes verify the same way, so only the time-dependent checks
+ * (`exp`, `iat` not in the future) are made again. Only tokens whose signature and claims passed
+ * enter; the map belongs to one key ring, so it goes with the keys; it holds at most `MAX` tokens,
+ * dropping the oldest.
+ */
+export class VerifiedTokens {
+  static readonly MAX = 10_000;
+  readonly #entries = new Map<string, AccessClaims>();
+
+  /** The claims of a token verified before, or undefined. */
+  get(token: string): AccessClaims | undefined {
+    return this.#entries.get(token);
+  }
+
+  remember(token: string, claims: AccessClaims): void {
+    if (this.#entries.size >= VerifiedTokens.MAX) this.#entries.delete(this.#entries.keys().next().value!);
+    this.#entries.set(token, claims);
+  }
+
+  forget(token: string): void {
+    this.#entries.delete(token);
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+}
 
 const rings = new WeakMap<Config, Promise<KeyRing>>();
 
@@ -32,6 +63,7 @@ async function buildRing(config: Config): Promise<KeyRing> {
     current: keys[0]!,
     byKid: new Map(keys.map((k) => [k.kid, k])),
     jwks: { keys: keys.map((k) => k.publicJwk) },
+    verified: new VerifiedTokens(),
   };
 }
 
@@ -73,6 +105,13 @@ export async function signAccessToken(
 /** Pins algorithm (per key), issuer, audience and `typ`; returns null for anything not valid. */
 export async function verifyAccessToken(config: Config, token: string, nowSeconds?: number): Promise<AccessClaims | null> {
   const ring = await keyRing(config);
+  const now = nowSeconds ?? Math.floor(Date.now() / 1000);
+  const known = ring.verified.get(token);
+  if (known) {
+    if (timely(known, now)) return known;
+    if (known.exp <= now) ring.verified.forget(token);
+    return null;
+  }
   try {
     const { payload } = await jwtVerify(
       token,
@@ -90,17 +129,25 @@ export async function verifyAccessToken(config: Config, token: string, nowSecond
         currentDate: nowSeconds === undefined ? undefined : new Date(nowSeconds * 1000),
       },
     );
-    // jose checks `iat` only against a maximum age; refuse one from the future here (with a few
-    // seconds for clocks of other machines), keeping `exp` strict.
-    const now = nowSeconds ?? Math.floor(Date.now() / 1000);
-    if (typeof payload.iat !== "number" || payload.iat > now + IAT_LEEWAY_SECONDS) return null;
-    return toClaims(payload);
+    const claims = toClaims(payload);
+    if (!claims) return null;
+    ring.verified.remember(token, claims);
+    return timely(claims, now) ? claims : null;
   } catch {
     return null;
   }
 }
 
 const IAT_LEEWAY_SECONDS = 5;
+
+/**
+ * `exp` strictly in the future (as jose checks it), and `iat` not in the future: jose checks `iat`
+ * only against a maximum age, so one from the future is refused here, with a few seconds for the
+ * clocks of other machines.
+ */
+function timely(claims: AccessClaims, now: number): boolean {
+  return now < claims.exp && claims.iat <= now + IAT_LEEWAY_SECONDS;
+}
 
 const ROLES = new Set<Role>(["CUSTOMER", "PROVIDER", "ADMIN"]);
 
@@ -110,7 +157,8 @@ function toClaims(p: JWTPayload): AccessClaims | null {
   const role = p.role as Role;
   if (typeof sub !== "string" || typeof sid !== "string" || typeof jti !== "string") return null;
   if (typeof iat !== "number" || typeof exp !== "number" || !ROLES.has(role)) return null;
-  return { sub, sid, role, jti, iat, exp };
+  // Shared by every request that presents the same token: nobody may change it.
+  return Object.freeze({ sub, sid, role, jti, iat, exp });
 }
 
 // Refresh tokens: `<user id>.<session id>.<secret>`, 256 random bits in the first secret. Only a

@@ -5,7 +5,7 @@ import { env } from "cloudflare:workers";
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JWK } from "jose";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config";
-import { publicJwks, signAccessToken, verifyAccessToken } from "../../src/domain/tokens";
+import { publicJwks, signAccessToken, verifyAccessToken, VerifiedTokens } from "../../src/domain/tokens";
 import { call, signedInUser, type Json } from "../helpers";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -66,6 +66,63 @@ describe("access token format", () => {
     expect(await verifyAccessToken(config, token, exp - 1)).toMatchObject({ iat, exp });
     expect(await verifyAccessToken(config, token, exp)).toBeNull();
     expect(await verifyAccessToken(config, token, exp + 3600)).toBeNull();
+  });
+});
+
+describe("the isolate's cache of verified tokens", () => {
+  it("answers a token seen before, and still refuses it from its exp on", async () => {
+    const iat = Math.floor(Date.now() / 1000);
+    const { token, exp } = await signAccessToken(config, claimsFor(iat));
+    const first = await verifyAccessToken(config, token, iat + 1);
+    expect(first).toMatchObject({ iat, exp });
+    // The same object: the second answer came from the cache, not from a second verification.
+    expect(await verifyAccessToken(config, token, iat + 2)).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(await verifyAccessToken(config, token, exp)).toBeNull();
+    expect(await verifyAccessToken(config, token, exp - 1)).toMatchObject({ iat, exp });
+  });
+
+  it("refuses a token whose iat is ahead until that time, cached or not", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const { token } = await signAccessToken(config, claimsFor(now + 60));
+    expect(await verifyAccessToken(config, token, now)).toBeNull();
+    expect(await verifyAccessToken(config, token, now)).toBeNull();
+    expect(await verifyAccessToken(config, token, now + 60)).not.toBeNull();
+  });
+
+  it("refuses tampered and truncated copies of a cached token", async () => {
+    const iat = Math.floor(Date.now() / 1000);
+    const { token } = await signAccessToken(config, claimsFor(iat));
+    expect(await verifyAccessToken(config, token, iat + 1)).not.toBeNull();
+    const [header, payload, signature] = token.split(".") as [string, string, string];
+    const flip = (part: string) => part.slice(0, 10) + (part[10] === "A" ? "B" : "A") + part.slice(11);
+    for (const forged of [
+      `${header}.${flip(payload)}.${signature}`,
+      `${header}.${payload}.${flip(signature)}`,
+      `${header}.${payload}.`,
+      `${token}A`,
+      token.slice(0, -1),
+    ]) {
+      expect(await verifyAccessToken(config, forged, iat + 1)).toBeNull();
+    }
+  });
+
+  it("is emptied with its key ring: a removed key verifies nothing, even for tokens seen before", async () => {
+    const iat = Math.floor(Date.now() / 1000);
+    const both = configWithKeys([currentJwk, nextJwk]);
+    const { token } = await signAccessToken(both, claimsFor(iat));
+    expect(await verifyAccessToken(both, token, iat + 1)).not.toBeNull();
+    const onlyNext = configWithKeys([nextJwk]);
+    expect(await verifyAccessToken(onlyNext, token, iat + 1)).toBeNull();
+  });
+
+  it("holds at most VerifiedTokens.MAX tokens, dropping the oldest", () => {
+    const cache = new VerifiedTokens();
+    const claims = Object.freeze({ ...claimsFor(1), exp: 901 });
+    for (let i = 0; i < VerifiedTokens.MAX + 5; i++) cache.remember(`token-${i}`, claims);
+    expect(cache.size).toBe(VerifiedTokens.MAX);
+    expect(cache.get("token-0")).toBeUndefined();
+    expect(cache.get(`token-${VerifiedTokens.MAX + 4}`)).toBe(claims);
   });
 });
 
