@@ -22,6 +22,7 @@ const INSPECTOR_PORT = PORT + 3;
 const PROFILED_PORT = PORT + 4;
 const UNLIMITED = "100000000/60";
 const ROUND_SECONDS = Math.max(2, Math.round(SECONDS / 2));
+const SLICES = 5;
 const PROFILE = process.argv.includes("--profile");
 
 const work = join(root, ".bench");
@@ -194,14 +195,14 @@ async function measureFlows(flows, password) {
   };
   const measure = async (flow) => record(flow, [await sample(flow)]);
 
-  // The bare route and /users/me in alternating halves: this machine's speed drifts from one
-  // minute to the next, and their ratio is a goal, so both must see the same machine.
+  // The bare route and /users/me in five alternating slices each: this machine's speed swings by
+  // tens of percent within seconds, and their ratio is a goal, so both must see the same machine.
   const [bare, me, ...rest] = flows;
   const bareParts = [];
   const meParts = [];
-  for (let i = 0; i < 2; i++) {
-    bareParts.push(await sample(bare, SECONDS / 2));
-    meParts.push(await sample(me, SECONDS / 2));
+  for (let i = 0; i < SLICES; i++) {
+    bareParts.push(await sample(bare, SECONDS / SLICES));
+    meParts.push(await sample(me, SECONDS / SLICES));
   }
   record(bare, bareParts);
   record(me, meParts);
