@@ -5,6 +5,7 @@ import type { UserGuard } from "../durable/user-guard";
 import type { Db } from "../storage/db";
 import { sessionsRevoked } from "../storage/hot-cache";
 import type { AuditEvent } from "./audit";
+import { rateLimitSubject } from "./client-address";
 
 /** What domain code is handed: no Hono, no env globals; `now` comes with each call. */
 export type Deps = {
@@ -43,7 +44,11 @@ export function phoneGuard(deps: Deps, phone: string) {
   return deps.guards.get(deps.guards.idFromName(`phone:${phone}`));
 }
 
-/** Per-IP counters; null when the request carries no client address (local tools, tests). */
+/**
+ * Per-client-address counters (an IPv6 address counts by its /64: src/domain/client-address.ts);
+ * null when the request carries no client address (local tools, tests).
+ */
 export function ipGuard(deps: Deps, ip: string | null) {
-  return ip ? deps.guards.get(deps.guards.idFromName(`ip:${ip}`)) : null;
+  const subject = rateLimitSubject(ip);
+  return subject ? deps.guards.get(deps.guards.idFromName(`ip:${subject}`)) : null;
 }
