@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { USERNAME_PATTERN, isReservedUsername, normalizeUsername } from "../domain/username";
 
 // Response shapes shared by several routes, registered as OpenAPI components by their `id`.
 
@@ -50,3 +51,15 @@ export const ProblemSchema = z
 export const EmailField = z.email().max(254);
 export const PasswordField = z.string().min(8).max(128);
 export const DeviceIdField = z.string().trim().min(1).max(200);
+
+/** Read in NFKC (full-width letters fold to ASCII); case is kept, uniqueness ignores it. */
+export const UsernameField = z
+  .string()
+  .max(200)
+  .transform(normalizeUsername)
+  .pipe(
+    z
+      .string()
+      .regex(USERNAME_PATTERN, "3 to 30 letters, digits, '_', '.' or '-'")
+      .refine((name) => !isReservedUsername(name), "This username is reserved"),
+  );

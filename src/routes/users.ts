@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { AppEnv } from "../http/app-env";
 import { AppError } from "../http/errors";
 import { describeRoute } from "../http/openapi-meta";
-import { UserSchema } from "../http/schemas";
+import { UserSchema, UsernameField } from "../http/schemas";
 import { validate } from "../http/validate";
 import { requireAuth } from "../middleware/require-auth";
 import { uniqueViolation } from "../storage/db";
@@ -16,7 +16,7 @@ const name = (max: number) => z.string().trim().min(1).max(max).nullable();
 const ProfileBody = z
   .object({
     full_name: name(150),
-    username: z.string().regex(/^[A-Za-z0-9_.-]{3,30}$/, "3 to 30 letters, digits, '_', '.' or '-'").nullable(),
+    username: UsernameField.nullable(),
     first_name: name(100),
     last_name: name(100),
     profile_picture: z
@@ -67,7 +67,7 @@ export const userRoutes = new Hono<AppEnv>()
         if (!user) throw new AppError("invalid_access_token");
         return c.json(toPublicUser(user), 200);
       } catch (err) {
-        if (uniqueViolation(err) === "username") throw new AppError("username_taken");
+        if (uniqueViolation(err) === "username_key") throw new AppError("username_taken");
         throw err;
       }
     },

@@ -9,7 +9,10 @@ export const users = sqliteTable(
     email: text("email").unique(),
     /** An address given without proof (phone sign-up): shown to its owner, never used to link. */
     unverifiedEmail: text("unverified_email"),
-    username: text("username").unique(),
+    /** As the user typed it (NFKC); unique through `username_key`. */
+    username: text("username"),
+    /** The username's canonical form (NFKC, lower case): `Pc` and `pc` are one name. */
+    usernameKey: text("username_key").unique(),
     phone: text("phone").unique(),
     fullName: text("full_name"),
     firstName: text("first_name"),

@@ -3,6 +3,7 @@ import type { Db } from "./db";
 import type { Config } from "../config";
 import { readThroughUser, writingUsers } from "./hot-cache";
 import { users, type UserRow } from "./schema";
+import { usernameKey } from "../domain/username";
 
 export type User = UserRow;
 
@@ -41,18 +42,24 @@ export async function findUserCached(config: Config, db: Db, id: string): Promis
   return readThroughUser(config, id, () => findUserById(db, id));
 }
 
+/** The account holding `username` in any case or compatibility form. */
 export async function findUserByUsername(db: Db, username: string): Promise<{ id: string } | undefined> {
-  return db.select({ id: users.id }).from(users).where(eq(users.username, username)).get();
+  return db.select({ id: users.id }).from(users).where(eq(users.usernameKey, usernameKey(username))).get();
 }
 
 export async function findUserByPhone(db: Db, phone: string): Promise<{ id: string } | undefined> {
   return db.select({ id: users.id }).from(users).where(eq(users.phone, phone)).get();
 }
 
-export type NewUser = Omit<typeof users.$inferInsert, "createdAt" | "updatedAt">;
+export type NewUser = Omit<typeof users.$inferInsert, "createdAt" | "updatedAt" | "usernameKey">;
 
 export async function insertUser(db: Db, user: NewUser, now: Date): Promise<User> {
-  return db.insert(users).values({ ...user, createdAt: now, updatedAt: now }).returning().get();
+  return db.insert(users).values({ ...user, ...withUsernameKey(user.username), createdAt: now, updatedAt: now }).returning().get();
+}
+
+/** The username's canonical column, written with it wherever the username is. */
+function withUsernameKey(username: string | null | undefined) {
+  return username === undefined ? {} : { usernameKey: username === null ? null : usernameKey(username) };
 }
 
 /** The whole user holding a phone number (E.164), whether or not the number was proved. */
@@ -83,7 +90,10 @@ export async function insertUserWithProvedPhone(db: Db, user: NewUser & { phone:
 export type ProfilePatch = Partial<Pick<User, "fullName" | "username" | "firstName" | "lastName" | "profilePicture">>;
 
 export async function updateProfile(db: Db, id: string, patch: ProfilePatch, now: Date): Promise<User | undefined> {
-  return writingUsers([id], db.update(users).set({ ...patch, updatedAt: now }).where(eq(users.id, id)).returning().get());
+  return writingUsers(
+    [id],
+    db.update(users).set({ ...patch, ...withUsernameKey(patch.username), updatedAt: now }).where(eq(users.id, id)).returning().get(),
+  );
 }
 
 export async function updatePasswordHash(db: Db, id: string, passwordHash: string, now: Date): Promise<void> {
