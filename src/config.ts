@@ -51,6 +51,7 @@ const ConfigSchema = z.object({
   LOGIN_LOCK_SECONDS: seconds(900),
   LOGIN_IP_LIMIT: limit("100/900"),
   REGISTER_IP_LIMIT: limit("20/3600"),
+  CODE_VERIFY_IP_LIMIT: limit("100/900"),
   EMAIL_SENDS_PER_ADDRESS_LIMIT: limit("5/3600"),
   EMAIL_SENDS_IP_LIMIT: limit("30/3600"),
   OTP_SENDS_PER_PHONE_LIMIT: limit("5/3600"),
@@ -118,6 +119,8 @@ export type Config = Readonly<{
   login: { delayAfter: number; lockAfter: number; lockSeconds: number; ipLimit: Limit };
   limits: {
     registerIp: Limit;
+    /** Code and link checks per client address, across every address and number it tries. */
+    codeVerifyIp: Limit;
     emailSendsPerAddress: Limit;
     emailSendsIp: Limit;
     otpSendsPerPhone: Limit;
@@ -203,6 +206,7 @@ function build(v: Parsed, signingKeysSource: string): Config {
     },
     limits: {
       registerIp: v.REGISTER_IP_LIMIT,
+      codeVerifyIp: v.CODE_VERIFY_IP_LIMIT,
       emailSendsPerAddress: v.EMAIL_SENDS_PER_ADDRESS_LIMIT,
       emailSendsIp: v.EMAIL_SENDS_IP_LIMIT,
       otpSendsPerPhone: v.OTP_SENDS_PER_PHONE_LIMIT,

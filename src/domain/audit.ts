@@ -6,6 +6,7 @@ import { auditEvents } from "../storage/schema";
 export type AuditAction =
   | "registration.started"
   | "email.verified"
+  | "email.verify_failed"
   | "login.succeeded"
   | "login.failed"
   | "login.throttled"

@@ -29,5 +29,6 @@ export const COUNTERS = {
   emailSends: "sends:email",
   smsSends: "sends:sms",
   register: "register",
+  codeVerify: "verify:code",
   login: "login",
 } as const;

@@ -1,14 +1,14 @@
 import { AppError } from "../http/errors";
 import { uniqueViolation } from "../storage/db";
 import { kvKeys, kvTtl } from "../storage/kv-keys";
-import { findUserByEmail, findUserByPhone, findUserByUsername, insertUser, type User } from "../storage/users";
+import { findUserByEmail, findUserByUsername, insertUser, type User } from "../storage/users";
 import { hmacHex, randomDigits, randomToken, sha256Hex } from "./crypto";
 import { resendCooldownName } from "../durable/user-guard";
 import { emailGuard, type Deps, type RequestMeta } from "./deps";
 import { deliverCode, deliverCodeInBackground } from "./code-delivery";
 import { COUNTERS, counter, enforceIpLimit, enforceLimit } from "./limits";
 import { assertAcceptablePassword } from "./password-policy";
-import { hashPassword } from "./passwords";
+import { hashPassword, verifyPassword } from "./passwords";
 import { signIn, type Device } from "./session-tokens";
 
 // A sign-up is a pending registration held by the email's Durable Object (no user row) until the
@@ -21,6 +21,17 @@ const PURPOSE = "register";
 // told when a new sign-up replaced an earlier one.
 const REPLACED_NOTE =
   " This sign-up replaced an earlier one for this address: if you did not just sign up, do not use this code.";
+
+// Opening the link alone activates nothing: the sign-up's password is asked too (pre-account hijacking).
+const NOT_YOU =
+  "If you did not sign up, ignore this email: no account is created without this code or the password chosen at sign-up.";
+
+// A right code or link holds the pending registration while the user row is written; if that
+// fails for a reason that is not the code's, the claim is released and the code works again.
+const CLAIM_MS = 30_000;
+
+// Someone signing up with an address that has an account: its owner hears of it at most hourly.
+const SIGNUP_NOTICE_COOLDOWN_MS = 3600_000;
 
 type Pending = {
   email: string;
@@ -49,11 +60,13 @@ async function issueCode(deps: Deps, email: string, now: number) {
   const { config } = deps;
   const send = async (note = "") => {
     await deps.kv.put(kvKeys.verifyLink(linkHash), email, { expirationTtl: kvTtl(config.pendingTtl) });
-    const url = `${config.publicBaseUrl}/api/v1/auth/verify?token=${encodeURIComponent(link)}`;
+    const url = `${config.frontendUrl}/verify-email?token=${encodeURIComponent(link)}`;
     await deps.mailer.send({
       to: email,
       subject: "Verify your email address",
-      text: `Your verification code is ${code}. It expires in ${Math.round(config.emailCodeTtl / 60)} minutes. Or open this link: ${url}${note}`,
+      text:
+        `Your verification code is ${code}. It expires in ${Math.round(config.emailCodeTtl / 60)} minutes. ` +
+        `Or open this link and enter the password you chose at sign-up: ${url}${note} ${NOT_YOU}`,
     });
   };
   return {
@@ -69,15 +82,18 @@ export async function register(deps: Deps, input: RegisterInput, meta: RequestMe
   const email = normalizeEmail(input.email);
   const { config } = deps;
   await enforceIpLimit(deps, meta.ip, COUNTERS.register, config.limits.registerIp, now);
-  const [existing, usernameOwner, phoneOwner, passwordHash] = await Promise.all([
+  // The phone number is kept unproved and never checked here: refusing it would tell anyone which
+  // numbers have accounts. It is attached at verification only if no account holds it by then.
+  const [existing, usernameOwner, passwordHash] = await Promise.all([
     findUserByEmail(deps.db, email),
     input.username ? findUserByUsername(deps.db, input.username) : undefined,
-    input.phone ? findUserByPhone(deps.db, input.phone) : undefined,
     assertAcceptablePassword(config, input.password, { email }).then(() => hashPassword(input.password)),
   ]);
-  if (existing) throw new AppError("email_taken");
+  if (existing) {
+    tellOwnerOfSignUp(deps, email, now);
+    throw new AppError("email_taken");
+  }
   if (usernameOwner) throw new AppError("username_taken");
-  if (phoneOwner) throw new AppError("phone_taken");
   const pending: Pending = {
     email,
     passwordHash,
@@ -108,6 +124,23 @@ export async function register(deps: Deps, input: RegisterInput, meta: RequestMe
   return email;
 }
 
+/** The owner of an address someone tried to sign up with is told, at most hourly, after the response. */
+function tellOwnerOfSignUp(deps: Deps, email: string, now: number): void {
+  const guard = emailGuard(deps, email);
+  const notice = async () => {
+    const claimed = await guard.claimCooldown({ name: "notice:signup", now, ms: SIGNUP_NOTICE_COOLDOWN_MS });
+    if (!claimed.ok) return;
+    await deps.mailer.send({
+      to: email,
+      subject: "Someone tried to sign up with your email address",
+      text:
+        "Someone tried to create an account with this email address, which already has one. " +
+        "Nothing was changed. If it was you, sign in or reset your password; if not, you can ignore this email.",
+    });
+  };
+  deps.defer(notice());
+}
+
 /** Same work and the same answer whether or not a registration is pending (no enumeration). */
 export async function resendVerification(deps: Deps, rawEmail: string, meta: RequestMeta, now: number): Promise<string> {
   const email = normalizeEmail(rawEmail);
@@ -134,6 +167,7 @@ export async function resendVerification(deps: Deps, rawEmail: string, meta: Req
   return email;
 }
 
+/** A code check that answers the same for an unknown address and one that has an account (no oracle). */
 export async function verifyEmailCode(
   deps: Deps,
   input: { email: string; code: string; device: Device },
@@ -141,64 +175,146 @@ export async function verifyEmailCode(
   now: number,
 ) {
   const email = normalizeEmail(input.email);
-  if (await findUserByEmail(deps.db, email)) throw new AppError("already_verified");
-  const result = await emailGuard(deps, email).verifyCode({
+  await enforceIpLimit(deps, meta.ip, COUNTERS.codeVerify, deps.config.limits.codeVerifyIp, now);
+  const guard = emailGuard(deps, email);
+  const result = await guard.verifyCode({
     purpose: PURPOSE,
     codeHmac: await codeHmac(deps, PURPOSE, email, input.code),
     now,
     maxAttempts: deps.config.codeMaxAttempts,
+    claimMs: CLAIM_MS,
   });
   if (!result.ok) {
     if (result.reason === "exhausted") throw new AppError("too_many_attempts", { retryAfter: result.retryAfterMs / 1000 });
     throw new AppError("invalid_code");
   }
-  const user = await createVerifiedUser(deps, JSON.parse(result.payload) as Pending, now, "code");
-  return signIn(deps, user, input.device, meta, now, "email_code");
+  const created = await createFromClaim(deps, guard, result.payload, now, "code");
+  if (!created) throw new AppError("invalid_code");
+  return signInCreated(deps, created, input.device, meta, now);
 }
 
-export async function verifyEmailLink(deps: Deps, token: string, now: number): Promise<User> {
+/** What the emailed link stands for, changing nothing: mail scanners and previews open links. */
+export async function lookUpVerificationLink(deps: Deps, token: string, now: number): Promise<{ email: string; expiresAt: Date }> {
   const linkHash = await sha256Hex(token);
   const email = await deps.kv.get(kvKeys.verifyLink(linkHash));
   if (!email) throw new AppError("invalid_token");
-  if (await findUserByEmail(deps.db, email)) throw new AppError("already_verified");
-  const result = await emailGuard(deps, email).verifyLink({ purpose: PURPOSE, linkHash, now });
-  if (!result.ok) throw new AppError("invalid_token");
+  const found = await emailGuard(deps, email).lookupLink({ purpose: PURPOSE, linkHash, now });
+  if (!found.ok) throw new AppError("invalid_token");
+  return { email, expiresAt: new Date(found.linkExpiresAt) };
+}
+
+/**
+ * Activates a pending registration from its link and the password chosen at sign-up, so whoever
+ * registered someone else's address cannot have the owner's click (or mail scanner) activate it.
+ * Every try counts against the code's attempt budget, reserved before the password is checked.
+ */
+export async function verifyEmailLink(
+  deps: Deps,
+  input: { token: string; password: string; device: Device },
+  meta: RequestMeta,
+  now: number,
+) {
+  const { config } = deps;
+  await enforceIpLimit(deps, meta.ip, COUNTERS.codeVerify, config.limits.codeVerifyIp, now);
+  const linkHash = await sha256Hex(input.token);
+  const email = await deps.kv.get(kvKeys.verifyLink(linkHash));
+  if (!email) throw new AppError("invalid_token");
+  const guard = emailGuard(deps, email);
+  const attempt = await guard.beginLinkAttempt({ purpose: PURPOSE, linkHash, now, maxAttempts: config.codeMaxAttempts });
+  if (!attempt.ok) {
+    if (attempt.reason === "exhausted") throw new AppError("too_many_attempts", { retryAfter: attempt.retryAfterMs / 1000 });
+    throw new AppError("invalid_token");
+  }
+  const pending = JSON.parse(attempt.payload) as Pending;
+  if (!(await verifyPassword(pending.passwordHash, input.password))) {
+    deps.audit({ action: "email.verify_failed", details: { email, via: "link", reason: "wrong_password" } });
+    throw new AppError("invalid_credentials");
+  }
+  const claimed = await guard.verifyLink({ purpose: PURPOSE, linkHash, now, claimMs: CLAIM_MS });
+  if (!claimed.ok) throw new AppError("invalid_token");
+  const created = await createFromClaim(deps, guard, claimed.payload, now, "link");
+  if (!created) throw new AppError("invalid_token");
   deps.defer(deps.kv.delete(kvKeys.verifyLink(linkHash)));
-  return createVerifiedUser(deps, JSON.parse(result.payload) as Pending, now, "link");
+  return signInCreated(deps, created, input.device, meta, now);
 }
 
-async function createVerifiedUser(deps: Deps, pending: Pending, now: number, via: "code" | "link"): Promise<User> {
-  const user = await insertVerifiedUser(deps, pending, now);
-  deps.audit({ action: "email.verified", actorId: user.id, details: { email: user.email, via } });
-  deps.audit({ action: "user.created", actorId: user.id, details: { method: "email", role: user.role } });
-  return user;
+type Created = { user: User; notices: Notice[] };
+
+/** Something the user should know about an otherwise successful sign-up. */
+export type Notice = { code: "username_taken"; detail: string };
+
+async function signInCreated(deps: Deps, created: Created, device: Device, meta: RequestMeta, now: number) {
+  const tokens = await signIn(deps, created.user, device, meta, now, "email_code");
+  return created.notices.length > 0 ? { ...tokens, notices: created.notices } : tokens;
 }
 
-async function insertVerifiedUser(deps: Deps, pending: Pending, now: number): Promise<User> {
-  const insert = (phone: string | null) =>
-    insertUser(
-      deps.db,
-      {
-        id: crypto.randomUUID(),
-        email: pending.email,
-        username: pending.username,
-        phone,
-        fullName: pending.fullName,
-        role: pending.role,
-        passwordHash: pending.passwordHash,
-        isEmailVerified: true,
-      },
-      new Date(now),
-    );
+/**
+ * Creates the user from a claimed pending registration and settles the claim: consumed when the
+ * user exists (or the address got an account meanwhile: null, nothing to create), released when
+ * the write failed for another reason, so the code still works.
+ */
+async function createFromClaim(
+  deps: Deps,
+  guard: ReturnType<typeof emailGuard>,
+  payload: string,
+  now: number,
+  via: "code" | "link",
+): Promise<Created | null> {
+  let created: Created | null;
   try {
-    return await insert(pending.phone);
+    created = await insertVerifiedUser(deps, JSON.parse(payload) as Pending, now);
   } catch (err) {
-    const column = uniqueViolation(err);
-    if (column === "email") throw new AppError("already_verified");
-    if (column === "username") throw new AppError("username_taken");
-    // The unproved number given at sign-up was proved by its owner (SMS) meanwhile: the owner keeps
-    // it, and this account is created without it rather than failing the verification.
-    if (column === "phone") return insert(null);
+    await guard.settleClaim({ purpose: PURPOSE, consumed: false });
     throw err;
+  }
+  await guard.settleClaim({ purpose: PURPOSE, consumed: true });
+  if (created) {
+    const { user } = created;
+    deps.audit({ action: "email.verified", actorId: user.id, details: { email: user.email, via } });
+    deps.audit({ action: "user.created", actorId: user.id, details: { method: "email", role: user.role } });
+  }
+  return created;
+}
+
+/**
+ * The user row, or null when the address has an account already (made meanwhile by a Google
+ * sign-in). A username or phone number taken meanwhile is left off rather than failing a right
+ * code: the phone silently (it was never proved), the username with a notice.
+ */
+async function insertVerifiedUser(deps: Deps, pending: Pending, now: number): Promise<Created | null> {
+  const notices: Notice[] = [];
+  let { username, phone } = pending;
+  for (;;) {
+    try {
+      const user = await insertUser(
+        deps.db,
+        {
+          id: crypto.randomUUID(),
+          email: pending.email,
+          username,
+          phone,
+          fullName: pending.fullName,
+          role: pending.role,
+          passwordHash: pending.passwordHash,
+          isEmailVerified: true,
+        },
+        new Date(now),
+      );
+      return { user, notices };
+    } catch (err) {
+      const column = uniqueViolation(err);
+      if (column === "email") return null;
+      if (column === "username_key" && username !== null) {
+        notices.push({
+          code: "username_taken",
+          detail: `The username "${username}" was taken before you verified your email; choose another in your profile.`,
+        });
+        username = null;
+      } else if (column === "phone" && phone !== null) {
+        phone = null;
+      } else {
+        throw err;
+      }
+    }
   }
 }

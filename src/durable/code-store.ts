@@ -1,5 +1,5 @@
 import { timingSafeEqual } from "../domain/crypto";
-import { resendCooldownName, type CodeResult, type LimitInput, type ScheduleCleanup } from "./guard-types";
+import { resendCooldownName, type CodeResult, type LimitInput, type LinkLookup, type ScheduleCleanup } from "./guard-types";
 import type { LimitStore } from "./limit-store";
 
 type CodeState = {
@@ -76,20 +76,16 @@ export class CodeStore {
 
   /**
    * Single use on success; each miss counts, and the miss that reaches `maxAttempts` burns the
-   * code, so a burst of guesses gets exactly `maxAttempts` tries in all.
+   * code, so a burst of guesses gets exactly `maxAttempts` tries in all. With `claimMs` a right
+   * code does not delete the record but claims it (see `#claim`).
    */
-  verifyCode(input: { purpose: string; codeHmac: string; now: number; maxAttempts: number }): CodeResult {
+  verifyCode(input: { purpose: string; codeHmac: string; now: number; maxAttempts: number; claimMs?: number }): CodeResult {
     const record = this.#live(input.purpose, input.now);
-    if (record && record.attempts >= input.maxAttempts) {
-      // The way on is a new code, so the wait is what is left of the resend cooldown.
-      const until = this.limits.cooldownUntil(resendCooldownName(input.purpose));
-      return { ok: false, reason: "exhausted", retryAfterMs: Math.max(1000, until - input.now) };
+    if (record && record.attempts >= input.maxAttempts) return this.#exhausted(input.purpose, input.now);
+    if (!record || record.code_hmac === null || record.code_expires_at <= input.now || this.#claimed(record, input.now)) {
+      return { ok: false, reason: "invalid" };
     }
-    if (!record || record.code_hmac === null || record.code_expires_at <= input.now) return { ok: false, reason: "invalid" };
-    if (timingSafeEqual(record.code_hmac, input.codeHmac)) {
-      this.sql.exec(`DELETE FROM codes WHERE purpose = ?`, input.purpose);
-      return { ok: true, payload: record.payload };
-    }
+    if (timingSafeEqual(record.code_hmac, input.codeHmac)) return this.#take(record, input.now, input.claimMs);
     const attempts = record.attempts + 1;
     if (attempts >= input.maxAttempts) {
       this.sql.exec(`UPDATE codes SET attempts = ?, code_hmac = NULL WHERE purpose = ?`, attempts, input.purpose);
@@ -100,13 +96,38 @@ export class CodeStore {
   }
 
   /** A link token (128+ bits, so no miss counter is needed); single use. */
-  verifyLink(input: { purpose: string; linkHash: string; now: number }): CodeResult {
-    const record = this.#live(input.purpose, input.now);
-    if (!record || record.link_hash === null || record.link_expires_at <= input.now || !timingSafeEqual(record.link_hash, input.linkHash)) {
-      return { ok: false, reason: "invalid" };
-    }
-    this.sql.exec(`DELETE FROM codes WHERE purpose = ?`, input.purpose);
+  verifyLink(input: { purpose: string; linkHash: string; now: number; claimMs?: number }): CodeResult {
+    const record = this.#linked(input.purpose, input.linkHash, input.now);
+    if (!record) return { ok: false, reason: "invalid" };
+    return this.#take(record, input.now, input.claimMs);
+  }
+
+  /** Whether a link is live, changing nothing (mail scanners open links). */
+  lookupLink(input: { purpose: string; linkHash: string; now: number }): LinkLookup {
+    const record = this.#linked(input.purpose, input.linkHash, input.now);
+    return record ? { ok: true, linkExpiresAt: record.link_expires_at } : { ok: false };
+  }
+
+  /**
+   * Reserves one attempt at a link that needs a second proof (the sign-up password): the attempt
+   * counts as a miss, shared with the code's, before the caller checks the proof, so a burst gets
+   * no more than `maxAttempts` checks. The payload is handed over for that check only.
+   */
+  beginLinkAttempt(input: { purpose: string; linkHash: string; now: number; maxAttempts: number }): CodeResult {
+    const record = this.#linked(input.purpose, input.linkHash, input.now);
+    if (!record) return { ok: false, reason: "invalid" };
+    if (record.attempts >= input.maxAttempts) return this.#exhausted(input.purpose, input.now);
+    this.sql.exec(`UPDATE codes SET attempts = attempts + 1 WHERE purpose = ?`, input.purpose);
     return { ok: true, payload: record.payload };
+  }
+
+  /**
+   * Ends a claim: `consumed` deletes the record (the code did its work); otherwise the code and link
+   * work again, since what failed was not the code's fault.
+   */
+  settleClaim(input: { purpose: string; consumed: boolean }): void {
+    if (input.consumed) this.sql.exec(`DELETE FROM codes WHERE purpose = ?`, input.purpose);
+    this.sql.exec(`DELETE FROM code_claims WHERE purpose = ?`, input.purpose);
   }
 
   /** Makes a code unusable: drops the record, or (to keep a pending registration) only its secrets. */
@@ -117,6 +138,39 @@ export class CodeStore {
 
   prune(now: number): void {
     this.sql.exec(`DELETE FROM codes WHERE expires_at <= ?`, now);
+    this.sql.exec(`DELETE FROM code_claims WHERE until <= ? OR purpose NOT IN (SELECT purpose FROM codes)`, now);
+  }
+
+  /**
+   * A right code or link: deleted at once, or with `claimMs` held for the caller, who settles the
+   * claim when its own work is done. Until then nobody else can use the record; a claim never
+   * settled (the caller crashed) lapses and the code works again.
+   */
+  #take(record: CodeState, now: number, claimMs: number | undefined): CodeResult {
+    if (claimMs === undefined) {
+      this.sql.exec(`DELETE FROM codes WHERE purpose = ?`, record.purpose);
+    } else {
+      this.sql.exec(`INSERT OR REPLACE INTO code_claims (purpose, until) VALUES (?, ?)`, record.purpose, now + claimMs);
+      this.scheduleCleanup(now + claimMs);
+    }
+    return { ok: true, payload: record.payload };
+  }
+
+  #claimed(record: CodeState, now: number): boolean {
+    const until = this.sql.exec<{ until: number }>(`SELECT until FROM code_claims WHERE purpose = ?`, record.purpose).toArray()[0]?.until;
+    return until !== undefined && until > now;
+  }
+
+  #linked(purpose: string, linkHash: string, now: number): CodeState | undefined {
+    const record = this.#live(purpose, now);
+    if (!record || record.link_hash === null || record.link_expires_at <= now || this.#claimed(record, now)) return undefined;
+    return timingSafeEqual(record.link_hash, linkHash) ? record : undefined;
+  }
+
+  #exhausted(purpose: string, now: number): CodeResult {
+    // The way on is a new code, so the wait is what is left of the resend cooldown.
+    const until = this.limits.cooldownUntil(resendCooldownName(purpose));
+    return { ok: false, reason: "exhausted", retryAfterMs: Math.max(1000, until - now) };
   }
 
   #live(purpose: string, now: number): CodeState | undefined {

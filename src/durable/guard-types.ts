@@ -10,6 +10,11 @@ export type CodeResult =
   | { ok: false; reason: "invalid" }
   | { ok: false; reason: "exhausted"; retryAfterMs: number };
 
+/** A code or link check that passed and holds the record for the caller until it settles it. */
+export type ClaimResult = CodeResult;
+
+export type LinkLookup = { ok: true; linkExpiresAt: number } | { ok: false };
+
 export type CooldownResult = { ok: true } | { ok: false; retryAfterMs: number };
 
 export type LimitInput = { name: string; count: number; windowMs: number; now: number };
@@ -33,6 +38,7 @@ CREATE TABLE IF NOT EXISTS codes (
   purpose TEXT PRIMARY KEY, code_hmac TEXT, link_hash TEXT, payload TEXT NOT NULL,
   attempts INTEGER NOT NULL DEFAULT 0, code_expires_at INTEGER NOT NULL, link_expires_at INTEGER NOT NULL,
   expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS code_claims (purpose TEXT PRIMARY KEY, until INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS cooldowns (name TEXT PRIMARY KEY, until INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, count INTEGER NOT NULL, window_end INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS login_throttle (id INTEGER PRIMARY KEY CHECK (id = 1), failures INTEGER NOT NULL, blocked_until INTEGER NOT NULL);

@@ -10,6 +10,7 @@ import {
   type CodeResult,
   type CooldownResult,
   type LimitInput,
+  type LinkLookup,
   type RotateResult,
 } from "./guard-types";
 import { LimitStore } from "./limit-store";
@@ -92,12 +93,24 @@ export class UserGuard extends DurableObject<Env> {
     return this.#codes.renew(input);
   }
 
-  async verifyCode(input: { purpose: string; codeHmac: string; now: number; maxAttempts: number }): Promise<CodeResult> {
+  async verifyCode(input: { purpose: string; codeHmac: string; now: number; maxAttempts: number; claimMs?: number }): Promise<CodeResult> {
     return this.#codes.verifyCode(input);
   }
 
-  async verifyLink(input: { purpose: string; linkHash: string; now: number }): Promise<CodeResult> {
+  async verifyLink(input: { purpose: string; linkHash: string; now: number; claimMs?: number }): Promise<CodeResult> {
     return this.#codes.verifyLink(input);
+  }
+
+  async lookupLink(input: { purpose: string; linkHash: string; now: number }): Promise<LinkLookup> {
+    return this.#codes.lookupLink(input);
+  }
+
+  async beginLinkAttempt(input: { purpose: string; linkHash: string; now: number; maxAttempts: number }): Promise<CodeResult> {
+    return this.#codes.beginLinkAttempt(input);
+  }
+
+  async settleClaim(input: { purpose: string; consumed: boolean }): Promise<void> {
+    this.#codes.settleClaim(input);
   }
 
   /**
@@ -139,7 +152,7 @@ export class UserGuard extends DurableObject<Env> {
     const next = this.ctx.storage.sql
       .exec<{ at: number | null }>(
         `SELECT MIN(at) AS at FROM (
-           SELECT MIN(expires_at) AS at FROM codes UNION ALL SELECT MIN(until) FROM cooldowns
+           SELECT MIN(expires_at) AS at FROM codes UNION ALL SELECT MIN(until) FROM cooldowns UNION ALL SELECT MIN(until) FROM code_claims
            UNION ALL SELECT MIN(window_end) FROM counters UNION ALL SELECT MIN(expires_at) FROM sessions)`,
       )
       .one().at;

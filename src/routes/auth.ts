@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { loginWithPassword } from "../domain/login";
-import { register, resendVerification, verifyEmailCode, verifyEmailLink } from "../domain/registration";
+import { lookUpVerificationLink, register, resendVerification, verifyEmailCode, verifyEmailLink } from "../domain/registration";
 import { logout, refresh, revokeAllSessions } from "../domain/session-tokens";
 import type { AppEnv } from "../http/app-env";
 import { AppError } from "../http/errors";
@@ -14,6 +14,7 @@ import {
   PasswordField,
   TokenPairSchema,
   TokenResponseSchema,
+  UsernameField,
 } from "../http/schemas";
 import { validate } from "../http/validate";
 import { requestMeta, requireAuth } from "../middleware/require-auth";
@@ -24,10 +25,7 @@ const RegisterBody = z.object({
   email: EmailField,
   password: PasswordField,
   full_name: z.string().trim().min(1).max(150),
-  username: z
-    .string()
-    .regex(/^[A-Za-z0-9_.-]{3,30}$/, "3 to 30 letters, digits, '_', '.' or '-'")
-    .nullish(),
+  username: UsernameField.nullish(),
   phone: PhoneField.nullish(),
   role: z.enum(["CUSTOMER", "PROVIDER"]).default("CUSTOMER"),
 });
@@ -45,6 +43,34 @@ const VerifyEmailBody = z.object({
 
 // A missing or mangled link token is the contract's `invalid_token`, not a validation error.
 const VerifyLinkQuery = z.object({ token: z.string().optional() });
+
+const VerifyLinkBody = z.object({
+  token: z.string().optional(),
+  password: z.string().min(1).max(1024),
+  device_id: DeviceIdField.optional().meta({
+    description: `The device the new session is bound to; refresh must send the same. Omitted: "${DEFAULT_DEVICE_ID}".`,
+  }),
+  device_name: z.string().trim().max(200).optional(),
+});
+
+const LinkLookupSchema = z.object({ email: z.email(), expires_at: z.iso.datetime() });
+
+// A sign-up whose username was taken before verification still succeeds, without it, and says so.
+const VerifiedResponseSchema = TokenResponseSchema.extend({
+  notices: z
+    .array(z.object({ code: z.enum(["username_taken"]), detail: z.string() }))
+    .optional()
+    .meta({ description: "Present when part of the sign-up could not be kept (e.g. a username taken meanwhile)" }),
+});
+
+function linkToken(token: string | undefined): string {
+  if (!token || token.length > 200) throw new AppError("invalid_token");
+  return token;
+}
+
+function deviceOf(body: { device_id?: string; device_name?: string }) {
+  return { deviceId: body.device_id ?? DEFAULT_DEVICE_ID, deviceName: body.device_name ?? null };
+}
 
 const EmailBody = z.object({ email: EmailField });
 
@@ -67,7 +93,7 @@ export const authRoutes = new Hono<AppEnv>()
       tags: TAGS,
       summary: "Start a pending registration; a code and a link are emailed",
       responses: { 202: { description: "Verification email sent", schema: MessageSchema } },
-      errors: ["validation_error", "weak_password", "email_taken", "username_taken", "phone_taken", "rate_limited", "delivery_failed"],
+      errors: ["validation_error", "weak_password", "email_taken", "username_taken", "rate_limited", "delivery_failed"],
     }),
     validate("json", RegisterBody),
     async (c) => {
@@ -93,14 +119,13 @@ export const authRoutes = new Hono<AppEnv>()
     describeRoute({
       tags: TAGS,
       summary: "Verify the email with the 6-digit code; creates the user and signs in",
-      responses: { 200: { description: "Signed in", schema: TokenResponseSchema } },
-      errors: ["validation_error", "invalid_code", "already_verified", "too_many_attempts"],
+      responses: { 200: { description: "Signed in", schema: VerifiedResponseSchema } },
+      errors: ["validation_error", "invalid_code", "too_many_attempts", "rate_limited"],
     }),
     validate("json", VerifyEmailBody),
     async (c) => {
       const body = c.req.valid("json");
-      const device = { deviceId: body.device_id ?? DEFAULT_DEVICE_ID, deviceName: body.device_name ?? null };
-      const tokens = await verifyEmailCode(c.var.deps, { email: body.email, code: body.code, device }, requestMeta(c), Date.now());
+      const tokens = await verifyEmailCode(c.var.deps, { email: body.email, code: body.code, device: deviceOf(body) }, requestMeta(c), Date.now());
       return c.json(tokens, 200);
     },
   )
@@ -108,16 +133,35 @@ export const authRoutes = new Hono<AppEnv>()
     "/verify",
     describeRoute({
       tags: TAGS,
-      summary: "Verify the email from the emailed link",
-      responses: { 200: { description: "Verified", schema: MessageSchema } },
-      errors: ["invalid_token", "already_verified"],
+      summary: "Look up the emailed link (changes nothing: mail scanners open links)",
+      responses: { 200: { description: "The pending sign-up the link stands for", schema: LinkLookupSchema } },
+      errors: ["invalid_token"],
     }),
     validate("query", VerifyLinkQuery),
     async (c) => {
-      const { token } = c.req.valid("query");
-      if (!token || token.length > 200) throw new AppError("invalid_token");
-      await verifyEmailLink(c.var.deps, token, Date.now());
-      return c.json({ message: "Email verified successfully. You can now log in." }, 200);
+      const token = linkToken(c.req.valid("query").token);
+      const found = await lookUpVerificationLink(c.var.deps, token, Date.now());
+      return c.json({ email: found.email, expires_at: found.expiresAt.toISOString() }, 200);
+    },
+  )
+  .post(
+    "/verify",
+    describeRoute({
+      tags: TAGS,
+      summary: "Activate the sign-up from the emailed link and its password; creates the user and signs in",
+      responses: { 200: { description: "Verified and signed in", schema: VerifiedResponseSchema.extend({ message: z.string() }) } },
+      errors: ["validation_error", "invalid_token", "invalid_credentials", "too_many_attempts", "rate_limited"],
+    }),
+    validate("json", VerifyLinkBody),
+    async (c) => {
+      const body = c.req.valid("json");
+      const tokens = await verifyEmailLink(
+        c.var.deps,
+        { token: linkToken(body.token), password: body.password, device: deviceOf(body) },
+        requestMeta(c),
+        Date.now(),
+      );
+      return c.json({ ...tokens, message: "Email verified successfully. You can now log in." }, 200);
     },
   )
   .post(

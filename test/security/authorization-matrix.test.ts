@@ -43,6 +43,7 @@ const MATRIX: Record<string, Entry> = {
   "POST /api/v1/auth/register": PUBLIC,
   "POST /api/v1/auth/verify-email": PUBLIC,
   "GET /api/v1/auth/verify": PUBLIC,
+  "POST /api/v1/auth/verify": PUBLIC,
   "POST /api/v1/auth/resend-verification": PUBLIC,
   "POST /api/v1/auth/login": PUBLIC,
   "POST /api/v1/auth/refresh": PUBLIC,

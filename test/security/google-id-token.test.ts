@@ -158,7 +158,7 @@ describe("an unverified email never links to an existing account", () => {
     expect(res.status).toBe(200);
     expect((await res.json<Json>()).created).toBe(true);
     // The squatter's code now finds the address taken, and their password opens nothing.
-    await expectProblem(await post("/auth/verify-email", { email: account.email, code: lastCode(account.email) }), 409, "already_verified");
+    await expectProblem(await post("/auth/verify-email", { email: account.email, code: lastCode(account.email) }), 400, "invalid_code");
     await expectProblem(await post("/auth/login", { email: account.email, password, device_id: "squatter" }), 401, "invalid_credentials");
   });
 });

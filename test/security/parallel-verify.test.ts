@@ -1,8 +1,9 @@
 // Invariant: a pending registration becomes exactly one user, however many correct verifications
-// arrive at once: one 200, every other answer 409 already_verified or 400 invalid_code, one users row.
+// arrive at once (code and link alike): one 200, every other answer 400 invalid_code or invalid_token,
+// one users row.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, lastCode, lastLinkToken, post, registerUser } from "../helpers";
+import { lastCode, lastLinkToken, PASSWORD, post, registerUser } from "../helpers";
 
 async function usersFor(email: string): Promise<{ id: string }[]> {
   const { results } = await env.DB.prepare("SELECT id FROM users WHERE email = ?").bind(email).all<{ id: string }>();
@@ -42,12 +43,12 @@ describe("parallel verification", () => {
 
     const answers = await Promise.all([
       ...Array.from({ length: 10 }, () => post("/auth/verify-email", { email, code })),
-      ...Array.from({ length: 10 }, () => call(`/auth/verify?token=${encodeURIComponent(token)}`)),
+      ...Array.from({ length: 10 }, () => post("/auth/verify", { token, password: PASSWORD })),
     ]);
     const outcomes = await Promise.all(answers.map(outcome));
     expect(outcomes.filter((o) => o === "200")).toHaveLength(1);
     for (const o of outcomes.filter((o) => o !== "200")) {
-      expect(["409 already_verified", "400 invalid_code", "400 invalid_token"]).toContain(o);
+      expect(["400 invalid_code", "400 invalid_token"]).toContain(o);
     }
     expect(await usersFor(email)).toHaveLength(1);
   });
