@@ -75,6 +75,7 @@ export async function verifyPhoneOtp(
   now: number,
 ) {
   const phone = normalizePhone(deps, input.phone);
+  await enforceIpLimit(deps, meta.ip, COUNTERS.codeVerify, deps.config.limits.codeVerifyIp, now);
   const result = await phoneGuard(deps, phone).verifyCode({
     purpose: PURPOSE,
     codeHmac: await codeHmac(deps, PURPOSE, phone, input.otp),

@@ -17,7 +17,7 @@ const NameField = z.string().trim().max(150).nullish();
 const VerifyOtpBody = z.object({
   phone: PhoneInputField,
   otp: z.string().regex(/^\d{6}$/, "6 digits"),
-  device_id: DeviceIdField,
+  device_id: DeviceIdField.optional().meta({ description: 'The device the session is bound to. Omitted: "default".' }),
   device_name: z.string().trim().max(200).nullish(),
   first_name: NameField.meta({ description: "Used only when this sign-in creates the user" }),
   last_name: NameField.meta({ description: "Used only when this sign-in creates the user" }),
@@ -74,7 +74,7 @@ export const phoneRoutes = new Hono<AppEnv>()
       tags: TAGS,
       summary: "Sign in with the SMS code; the first successful verify creates the user",
       responses: { 200: { description: "Signed in", schema: PhoneSignInSchema } },
-      errors: ["invalid_phone", "invalid_code", "account_disabled", "too_many_attempts"],
+      errors: ["invalid_phone", "invalid_code", "account_disabled", "too_many_attempts", "rate_limited"],
     }),
     validate("json", VerifyOtpBody),
     async (c) => {
@@ -84,7 +84,7 @@ export const phoneRoutes = new Hono<AppEnv>()
         {
           phone: body.phone,
           otp: body.otp,
-          device: { deviceId: body.device_id, deviceName: body.device_name ?? null },
+          device: { deviceId: body.device_id ?? "default", deviceName: body.device_name ?? null },
           profile: { firstName: body.first_name || null, lastName: body.last_name || null, email: body.email ?? null },
         },
         requestMeta(c),

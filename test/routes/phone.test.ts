@@ -37,6 +37,15 @@ async function usersWithPhone(phone: string): Promise<number> {
 }
 
 describe("phone sign-in", () => {
+  it("verify-otp without device_id binds the session to the default device", async () => {
+    const phone = uniquePhone();
+    await sendOtp(phone);
+    const res = await post("/auth/phone/verify-otp", { phone, otp: lastSmsCode(phone) });
+    expect(res.status).toBe(200);
+    const tokens = await res.json<Json>();
+    expect((await post("/auth/refresh", { refresh_token: tokens.refresh_token, device_id: "default" })).status).toBe(200);
+  });
+
   it("send + verify creates the user; a second sign-in finds the same user", async () => {
     const phone = uniquePhone();
     expect(await sendOtp(phone)).toEqual({

@@ -38,6 +38,12 @@ describe("verification oracles", () => {
       answers.map(async (r) => ({ status: r.status, code: ((await r.json()) as { code?: string }).code })),
     );
     expect(tally(outcomes)).toEqual({ "400 invalid_code": VERIFY_IP_LIMIT, "429 rate_limited": 5 });
+    // Phone codes count against the same budget.
+    await expectProblem(
+      await post("/auth/phone/verify-otp", { phone: uniquePhone(), otp: "123456" }, { "CF-Connecting-IP": ip }),
+      429,
+      "rate_limited",
+    );
   });
 
   it("register with a number another account holds is accepted; the number is not attached to the new account", async () => {
