@@ -1,6 +1,9 @@
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import { loadConfig } from "../src/config";
+import type { Deps } from "../src/domain/deps";
+import { KycSubmission, refuseIfOpen } from "../src/domain/kyc-submission";
+import type { DocumentKind } from "../src/storage/kyc";
 import { authed, signedInUser, type Json } from "./helpers";
 
 // Real magic bytes: what file-type reads to decide a file's type.
@@ -118,3 +121,24 @@ export async function kycStatusColumn(userId: string): Promise<string> {
 }
 
 export const kycConfig = () => loadConfig(env).kyc;
+
+/**
+ * A submission through the domain, from files at hand, the way the route drives it from the
+ * stream: the early check, each file checked and put in turn, then the batch.
+ */
+export async function submitThroughDomain(
+  deps: Deps,
+  bucket: R2Bucket,
+  userId: string,
+  files: { kind: DocumentKind; bytes: Uint8Array }[],
+) {
+  await refuseIfOpen(deps.db, userId);
+  const submission = new KycSubmission(deps, bucket, userId, Date.now());
+  try {
+    for (const { kind, bytes } of files) await submission.addFile({ kind, chunks: [bytes], size: bytes.byteLength });
+    return await submission.commit("passport");
+  } catch (err) {
+    await submission.abandon();
+    throw err;
+  }
+}

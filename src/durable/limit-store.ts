@@ -49,6 +49,23 @@ export class LimitStore {
   }
 
   /**
+   * Takes `name` for `holder` unless another holder has it; a holder that never releases (its
+   * request died) loses it after `ms`.
+   */
+  claimSlot(input: { name: string; holder: string; now: number; ms: number }): CooldownResult {
+    const row = this.sql.exec<{ until: number }>(`SELECT until FROM slots WHERE name = ?`, input.name).toArray()[0];
+    if (row && row.until > input.now) return { ok: false, retryAfterMs: row.until - input.now };
+    this.sql.exec(`INSERT OR REPLACE INTO slots (name, holder, until) VALUES (?, ?, ?)`, input.name, input.holder, input.now + input.ms);
+    this.scheduleCleanup(input.now + input.ms);
+    return { ok: true };
+  }
+
+  /** Only the holder's own release counts: a late one must not free a slot taken over since. */
+  releaseSlot(input: { name: string; holder: string }): void {
+    this.sql.exec(`DELETE FROM slots WHERE name = ? AND holder = ?`, input.name, input.holder);
+  }
+
+  /**
    * Reserves a password attempt. Every attempt counts as a failure until `clearLogin`, so a burst
    * cannot slip in more tries than the budget: after `delayAfter` failures each try waits 1, 2, 4 …
    * seconds (at most 60); after `lockAfter` the account is locked for `lockMs`.
@@ -74,5 +91,6 @@ export class LimitStore {
   prune(now: number): void {
     this.sql.exec(`DELETE FROM cooldowns WHERE until <= ?`, now);
     this.sql.exec(`DELETE FROM counters WHERE window_end <= ?`, now);
+    this.sql.exec(`DELETE FROM slots WHERE until <= ?`, now);
   }
 }

@@ -18,12 +18,15 @@ import { RefreshStore, type RotateInput } from "./refresh-store";
 
 export { resendCooldownName, type CodeResult, type CooldownResult, type LimitInput, type RotateResult };
 
+const KYC_UPLOAD_SLOT = "kyc-upload";
+
 /**
  * One instance per user (`user:<id>`), and one per email, phone or client IP (`email:<address>`,
  * `phone:<E.164>`, `ip:<address>`). It owns what must be atomic for that subject: refresh-token
  * rotation with reuse detection, revocation, one-time codes with their miss counters, cooldowns,
- * rate-limit counters and the login throttle. Every public method is an RPC entry point; each does
- * its read-check-write synchronously (the stores never await) before any I/O.
+ * rate-limit counters, the login throttle and the one KYC upload in flight. Every public method is
+ * an RPC entry point; each does its read-check-write synchronously (the stores never await) before
+ * any I/O.
  */
 export class UserGuard extends DurableObject<Env> {
   #refresh: RefreshStore;
@@ -142,6 +145,17 @@ export class UserGuard extends DurableObject<Env> {
     this.#limits.clearLogin();
   }
 
+  // ---- uploads ---------------------------------------------------------------------------------
+
+  /** One KYC upload in flight per user: a second one is refused while `holder` has the slot. */
+  async claimUpload(input: { holder: string; now: number; ms: number }): Promise<CooldownResult> {
+    return this.#limits.claimSlot({ name: KYC_UPLOAD_SLOT, ...input });
+  }
+
+  async releaseUpload(input: { holder: string }): Promise<void> {
+    this.#limits.releaseSlot({ name: KYC_UPLOAD_SLOT, holder: input.holder });
+  }
+
   // ---- housekeeping ----------------------------------------------------------------------------
 
   override async alarm(): Promise<void> {
@@ -153,7 +167,8 @@ export class UserGuard extends DurableObject<Env> {
       .exec<{ at: number | null }>(
         `SELECT MIN(at) AS at FROM (
            SELECT MIN(expires_at) AS at FROM codes UNION ALL SELECT MIN(until) FROM cooldowns UNION ALL SELECT MIN(until) FROM code_claims
-           UNION ALL SELECT MIN(window_end) FROM counters UNION ALL SELECT MIN(expires_at) FROM sessions)`,
+           UNION ALL SELECT MIN(window_end) FROM counters UNION ALL SELECT MIN(expires_at) FROM sessions
+           UNION ALL SELECT MIN(until) FROM slots)`,
       )
       .one().at;
     if (next !== null) await this.ctx.storage.setAlarm(next);

@@ -1,9 +1,9 @@
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
 import { z } from "zod";
 import type { Config } from "../config";
-import { kycStatusOf, submitApplication, type Upload } from "../domain/kyc";
+import { kycStatusOf } from "../domain/kyc";
+import { KycSubmission, refuseIfOpen, withUploadSlot } from "../domain/kyc-submission";
 import {
   SIGNATURE_HEADER,
   TIMESTAMP_HEADER,
@@ -13,13 +13,14 @@ import {
 } from "../domain/kyc-webhook";
 import type { AppEnv } from "../http/app-env";
 import { AppError, type FieldError } from "../http/errors";
+import { multipartContentType, readKycForm } from "../http/kyc-form";
 import { KycApplicationSchema, toApplicationView } from "../http/kyc-schemas";
 import { describeRoute } from "../http/openapi-meta";
 import { UserSchema } from "../http/schemas";
 import { requireAuth } from "../middleware/require-auth";
 import { requireKycApproved } from "../middleware/require-kyc";
 import { currentUser, requireRole } from "../middleware/require-role";
-import { DOCUMENT_KINDS, DOCUMENT_TYPES } from "../storage/schema";
+import { DOCUMENT_TYPES } from "../storage/schema";
 import { toPublicUser } from "../storage/users";
 
 /** Three files at the limit plus room for the multipart framing and the text field. */
@@ -27,19 +28,17 @@ export function kycUploadLimit(config: Config): number {
   return 3 * config.kyc.maxFileBytes + 64 * 1024;
 }
 
-// app.ts exempts this route from the 1 MiB limit; this one replaces it, checked before parsing
-// (the declared Content-Length, or the bytes counted as they stream in).
-const uploadLimit = createMiddleware<AppEnv>((c, next) =>
-  bodyLimit({
-    maxSize: kycUploadLimit(c.var.deps.config),
-    onError: () => {
-      throw new AppError("payload_too_large");
-    },
-  })(c, next),
-);
+// app.ts exempts this route from the 1 MiB limit; this one replaces it. A declared length over it is
+// refused before a byte is read; a body without one is bounded while it streams (readKycForm).
+const uploadLimit = createMiddleware<AppEnv>(async (c, next) => {
+  const declared = Number(c.req.header("Content-Length"));
+  if (declared > kycUploadLimit(c.var.deps.config)) throw new AppError("payload_too_large");
+  await next();
+});
 
 const file = (description: string) => z.file().meta({ description });
 
+// Documents the form in /openapi.json; the body itself is read as a stream by readKycForm.
 const SubmitForm = z
   .object({
     document_type: z.enum(DOCUMENT_TYPES),
@@ -68,30 +67,6 @@ function issuesToErrors(error: z.ZodError): FieldError[] {
   return error.issues.map((issue) => ({ path: issue.path.map(String).join(".") || "(root)", message: issue.message }));
 }
 
-/** The multipart body as one value per field; a field given twice is refused, not silently picked. */
-async function readSubmitForm(c: { req: { header(name: string): string | undefined; formData(): Promise<FormData> } }) {
-  const mediaType = (c.req.header("Content-Type") ?? "").split(";")[0]!.trim().toLowerCase();
-  if (mediaType !== "multipart/form-data") {
-    throw new AppError("unsupported_content_type", { detail: "Send the documents as multipart/form-data" });
-  }
-  let form: FormData;
-  try {
-    form = await c.req.formData();
-  } catch {
-    throw new AppError("validation_error", { detail: "The multipart body could not be read" });
-  }
-  const fields: Record<string, unknown> = {};
-  const errors: FieldError[] = [];
-  for (const [name, value] of form.entries()) {
-    if (Object.hasOwn(fields, name)) errors.push({ path: name, message: "Given more than once" });
-    fields[name] = value;
-  }
-  if (errors.length > 0) throw new AppError("validation_error", { errors });
-  const parsed = SubmitForm.safeParse(fields);
-  if (!parsed.success) throw new AppError("validation_error", { errors: issuesToErrors(parsed.error) });
-  return parsed.data;
-}
-
 export const kycRoutes = new Hono<AppEnv>()
   .post(
     "/submit",
@@ -102,29 +77,31 @@ export const kycRoutes = new Hono<AppEnv>()
         "multipart/form-data with `document_type` and the files `front` (required), `back` and `selfie`. " +
         "Each file is at most KYC_MAX_FILE_BYTES (default 10 MiB) and must be a JPEG, PNG or PDF judged by its " +
         "bytes; the declared type and file name are ignored. A body over 3 × KYC_MAX_FILE_BYTES + 64 KiB is " +
-        "refused with 413 before it is read. One PENDING or APPROVED application per user: after a rejection the " +
-        "user may submit again.",
+        "refused with 413 before it is read; the body is read as it streams, and a file passing the limit stops the " +
+        "read at once. One upload in flight per user: another one meanwhile is 429 with Retry-After. One PENDING or " +
+        "APPROVED application per user: after a rejection the user may submit again.",
       form: SubmitForm,
       responses: { 201: { description: "The application, PENDING", schema: z.object({ application: KycApplicationSchema }) } },
-      errors: ["invalid_document", "kyc_application_open"],
+      errors: ["invalid_document", "kyc_application_open", "rate_limited", "payload_too_large", "unsupported_content_type"],
     }),
     requireAuth,
     uploadLimit,
     async (c) => {
+      const { deps } = c.var;
       const user = await currentUser(c);
-      const form = await readSubmitForm(c);
-      const uploads: Upload[] = [];
-      for (const kind of DOCUMENT_KINDS) {
-        const value = form[kind];
-        // zod's own File type is narrower than the runtime's; the value is the runtime's File.
-        if (value) uploads.push({ kind, file: value as unknown as Blob });
-      }
-      const application = await submitApplication(
-        c.var.deps,
-        c.env.KYC_BUCKET,
-        { userId: user.id, documentType: form.document_type, uploads },
-        Date.now(),
-      );
+      const contentType = multipartContentType(c.req.header("Content-Type"));
+      const limits = { maxFileBytes: deps.config.kyc.maxFileBytes, bodyBytes: kycUploadLimit(deps.config) };
+      const application = await withUploadSlot(deps, user.id, Date.now(), async () => {
+        await refuseIfOpen(deps.db, user.id);
+        const submission = new KycSubmission(deps, c.env.KYC_BUCKET, user.id, Date.now());
+        try {
+          const documentType = await readKycForm(c.req.raw.body, contentType, limits, submission);
+          return await submission.commit(documentType);
+        } catch (err) {
+          await submission.abandon();
+          throw err;
+        }
+      });
       return c.json({ application: toApplicationView(application) }, 201);
     },
   )

@@ -9,12 +9,23 @@ export function kycObjectKey(userId: string, applicationId: string, documentId: 
 
 export type KycObjectMeta = { contentType: string; size: number; kind: string };
 
-/** Stores a document whose type was already decided from its bytes; the type travels as metadata. */
-export async function putKycObject(bucket: R2Bucket, key: string, body: Blob, meta: KycObjectMeta): Promise<void> {
-  await bucket.put(key, body, {
+/**
+ * Stores a document whose type was already decided from its bytes; the type travels as metadata.
+ * The chunks go through a FixedLengthStream (R2 needs the length up front), so the file is never
+ * copied into one buffer on the way.
+ */
+export async function putKycObject(bucket: R2Bucket, key: string, chunks: Uint8Array[], meta: KycObjectMeta): Promise<void> {
+  const { readable, writable } = new FixedLengthStream(meta.size);
+  const put = bucket.put(key, readable, {
     httpMetadata: { contentType: meta.contentType },
     customMetadata: { contentType: meta.contentType, size: String(meta.size), kind: meta.kind },
   });
+  const writer = writable.getWriter();
+  const written = (async () => {
+    for (const chunk of chunks) await writer.write(chunk);
+    await writer.close();
+  })();
+  await Promise.all([put, written]);
 }
 
 export function getKycObject(bucket: R2Bucket, key: string): Promise<R2ObjectBody | null> {

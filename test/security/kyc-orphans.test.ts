@@ -4,10 +4,20 @@
 // enough to belong to a submission still in flight, is kept.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { ORPHAN_GRACE_MS, submitApplication, sweepOrphanKycObjects } from "../../src/domain/kyc";
+import { ORPHAN_GRACE_MS, sweepOrphanKycObjects } from "../../src/domain/kyc";
 import { database } from "../../src/storage/db";
 import { testDeps } from "../helpers";
-import { JPEG, PDF, PNG, applicationRowsOf, customerUser, kycStatusColumn, objectKeysOf, submitOk } from "../kyc-helpers";
+import {
+  JPEG,
+  PDF,
+  PNG,
+  applicationRowsOf,
+  customerUser,
+  kycStatusColumn,
+  objectKeysOf,
+  submitOk,
+  submitThroughDomain,
+} from "../kyc-helpers";
 
 const HOUR = 60 * 60 * 1000;
 
@@ -61,7 +71,7 @@ describe("orphan KYC objects", () => {
       get(target, prop) {
         if (prop === "put") {
           return async (...args: Parameters<R2Bucket["put"]>) => {
-            // The second upload fails after the others have landed.
+            // The second upload fails after the first has landed (files are put one at a time).
             if (++puts === 2) {
               await new Promise((r) => setTimeout(r, 50));
               throw new Error("R2 unavailable");
@@ -73,16 +83,15 @@ describe("orphan KYC objects", () => {
         return typeof value === "function" ? value.bind(target) : value;
       },
     });
-    const uploads = [
-      { kind: "front" as const, file: new Blob([PNG]) },
-      { kind: "back" as const, file: new Blob([JPEG]) },
-      { kind: "selfie" as const, file: new Blob([PDF]) },
+    const files = [
+      { kind: "front" as const, bytes: PNG },
+      { kind: "back" as const, bytes: JPEG },
+      { kind: "selfie" as const, bytes: PDF },
     ];
-    await expect(submitApplication(deps, failing, { userId: user.id, documentType: "passport", uploads }, Date.now())).rejects.toThrow(
-      "R2 unavailable",
-    );
+    await expect(submitThroughDomain(deps, failing, user.id, files)).rejects.toThrow("R2 unavailable");
     await settle();
-    expect(puts).toBe(3);
+    // The third file is never stored: a failed put stops the submission.
+    expect(puts).toBe(2);
     expect(await objectKeysOf(user.id)).toEqual([]);
     expect(await applicationRowsOf(user.id)).toEqual([]);
     expect(await kycStatusColumn(user.id)).toBe("NOT_SUBMITTED");
