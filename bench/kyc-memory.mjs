@@ -1,6 +1,6 @@
 // `npm run bench:kyc-memory`: how much the server's memory grows under four concurrent oversized
 // KYC uploads from one user (security audit finding 2). Builds the bundle, serves it with one
-// workerd through Miniflare on 127.0.0.1 (scripts/bench-server.mjs), signs a user up, then sends
+// workerd through Miniflare on 127.0.0.1 (bench/bench-server.mjs), signs a user up, then sends
 // four ~30 MiB multipart bodies at once, each streamed from a reused 1 MiB buffer with a declared
 // Content-Length just under the upload limit and one file part three times KYC_MAX_FILE_BYTES.
 // It samples workerd's VmRSS (/proc/<pid>/status) every 20 ms and prints the growth over the
@@ -8,7 +8,7 @@
 import { request } from "node:http";
 import { readFileSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { buildBundle, root, startServer } from "../scripts/bench-server.mjs";
+import { buildBundle, root, startServer } from "./bench-server.mjs";
 
 const PORT = Number(process.env.BENCH_PORT ?? 8811);
 const UPLOADS = Number(process.env.BENCH_UPLOADS ?? 4);

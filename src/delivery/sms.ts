@@ -18,7 +18,7 @@ export const consoleSms: SmsSender = {
 };
 
 /**
- * BulkSMS BD (bulksmsbd.net), the provider the seed app names: form POST to /api/smsapi with the
+ * BulkSMS BD (bulksmsbd.net), an SMS gateway for Bangladesh: form POST to /api/smsapi with the
  * number without its `+`; it answers HTTP 200 with `response_code` 202 when the SMS was accepted.
  */
 export function bulkSmsBdSender(apiKey: string, senderId: string): SmsSender {

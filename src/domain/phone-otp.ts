@@ -26,7 +26,7 @@ export type OtpSent = {
   phone: string;
   expiresInSeconds: number;
   resendAfterSeconds: number;
-  /** The code itself, only in local development (api.md): never in test, staging or production. */
+  /** The code itself, only with ENVIRONMENT=development: never in test, staging or production. */
   otp?: string;
 };
 

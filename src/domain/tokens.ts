@@ -11,8 +11,8 @@ type KeyRing = { current: SigningKey; byKid: Map<string, SigningKey>; jwks: { ke
 
 /**
  * Access tokens this isolate has already verified, with their claims. A client sends the same
- * token for its whole lifetime, and the Ed25519 check was the largest cost of `/users/me` (the
- * profile in the README): the same bytes verify the same way, so only the time-dependent checks
+ * token for its whole lifetime, and its Ed25519 check would be the largest cost of `/users/me`
+ * (docs/performance.md): the same bytes verify the same way, so only the time-dependent checks
  * (`exp`, `iat` not in the future) are made again. Only tokens whose signature and claims passed
  * enter; the map belongs to one key ring, so it goes with the keys; it holds at most `MAX` tokens,
  * dropping the oldest.

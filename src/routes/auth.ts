@@ -41,7 +41,7 @@ const VerifyEmailBody = z.object({
   device_name: z.string().trim().max(200).optional(),
 });
 
-// A missing or mangled link token is the contract's `invalid_token`, not a validation error.
+// A missing or mangled link token answers 400 `invalid_token`, not a validation error.
 const VerifyLinkQuery = z.object({ token: z.string().optional() });
 
 const VerifyLinkBody = z.object({

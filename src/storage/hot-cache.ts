@@ -9,7 +9,7 @@ import type { User } from "./users";
 // - A session revoked through this isolate, or seen revoked in KV, is refused at once and for the
 //   rest of its access tokens' lifetime, whatever the positive cache says.
 // - A revocation made through another isolate reaches this one within `hotPathCacheMs`, on top of
-//   KV's own propagation between locations (SECURITY.md). Refresh rotation, reuse detection,
+//   KV's own propagation between locations (docs/security.md). Refresh rotation, reuse detection,
 //   role gates and KYC gates never rely on this cache.
 // - A user's row is kept for `hotPathCacheMs` and dropped by every write this isolate makes to it.
 // Every map is bounded: the oldest entry goes first, and a dropped entry costs only a re-read

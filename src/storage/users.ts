@@ -100,7 +100,7 @@ export async function updatePasswordHash(db: Db, id: string, passwordHash: strin
   await writingUsers([id], db.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, id)).run());
 }
 
-/** The public shape of a user (the contract's User object). */
+/** The public shape of a user (`User` in /openapi.json). */
 export function toPublicUser(u: User) {
   return {
     id: u.id,

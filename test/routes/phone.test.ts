@@ -93,7 +93,7 @@ describe("phone sign-in", () => {
     expect((await res.json<Json>()).user.phone).toBe(phone);
   });
 
-  it("accepts a trailing slash (api.md, Conventions)", async () => {
+  it("accepts a trailing slash", async () => {
     const phone = uniquePhone();
     const res = await post("/auth/phone/send-otp/", { phone });
     expect(res.status).toBe(200);

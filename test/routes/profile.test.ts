@@ -10,7 +10,7 @@ function patch(token: string, body: unknown) {
 }
 
 describe("profile", () => {
-  it("returns the contract's User shape", async () => {
+  it("returns the public User shape", async () => {
     const { email, tokens } = await signedInUser({ username: null });
     const res = await authed(tokens.access_token, "/users/me");
     expect(res.status).toBe(200);

@@ -60,7 +60,7 @@ describe("verification code attempt cap", () => {
     expect(await userRows(email)).toBe(0);
   });
 
-  it("the refusal of a burned code carries Retry-After, as every 429 must (api.md, Conventions)", async () => {
+  it("the refusal of a burned code carries Retry-After, as every 429 must", async () => {
     const { email } = await registerUser();
     const code = lastCode(email);
     for (let i = 0; i < MAX_ATTEMPTS; i++) await post("/auth/verify-email", { email, code: wrongCode(code, i) });

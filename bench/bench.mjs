@@ -67,7 +67,7 @@ function serve(port, vars = {}, inspectorPort = undefined) {
 }
 const mf = await serve(PORT, {}, PROFILE ? INSPECTOR_PORT : undefined);
 
-const load = fork(join(root, "scripts/bench-load.mjs"), { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+const load = fork(join(root, "bench/bench-load.mjs"), { stdio: ["ignore", "inherit", "inherit", "ipc"] });
 
 async function waitForCode(email) {
   for (let i = 0; i < 200 && !codes.has(email); i++) await new Promise((r) => setTimeout(r, 10));
@@ -273,13 +273,13 @@ async function measureFlows(flows, password) {
 
 function report(results, loginSplit) {
 const hash = JSON.parse(
-  spawnSync(process.execPath, [join(root, "scripts/measure-password-hash.mjs"), "10"], { encoding: "utf8" }).stdout.trim().split("\n").at(-1),
+  spawnSync(process.execPath, [join(root, "bench/measure-password-hash.mjs"), "10"], { encoding: "utf8" }).stdout.trim().split("\n").at(-1),
 );
 const ceiling = results[0].rps;
 // The hash-only Worker is not this service: no ratio to its bare route.
 for (const r of results) r.ratio_to_bare = r.flow === "argon2id check alone" ? null : r.rps / ceiling;
 
-// Issue 5's goals, checked on this run.
+// The performance goals (docs/performance.md), checked on this run.
 const byName = (name) => results.find((r) => r.flow === name);
 const me = byName("GET /users/me");
 const refreshFlow = byName("POST /auth/refresh");

@@ -1,4 +1,4 @@
-// The load generator, a second process (forked by scripts/bench.mjs): autocannon for the
+// The load generator, a second process (forked by bench/bench.mjs): autocannon for the
 // single-request flows; a small loop of real HTTP requests for register + verify, which needs the
 // code the server logs (asked of the parent over IPC). Only 127.0.0.1 is ever a target.
 import autocannon from "autocannon";

@@ -6,8 +6,8 @@ import { join } from "node:path";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { argon2Worker } from "./argon2-worker.mjs";
-import { devSecrets } from "./dev-secrets.mjs";
-import { root, wranglerBin as wrangler, wranglerEnv as quietEnv } from "./wrangler-env.mjs";
+import { devSecrets } from "../scripts/dev-secrets.mjs";
+import { root, wranglerBin as wrangler, wranglerEnv as quietEnv } from "../scripts/wrangler-env.mjs";
 
 export { root };
 
