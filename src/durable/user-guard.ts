@@ -13,21 +13,34 @@ import {
   type RotateResult,
 } from "./guard-types";
 import { LimitStore } from "./limit-store";
+import { LoginThrottle, type LoginAttemptInput } from "./login-throttle";
 import { RefreshStore, type RotateInput } from "./refresh-store";
 
 export { resendCooldownName, type CodeResult, type CooldownResult, type LimitInput, type RotateResult };
+
+/** Each table whose rows expire, and the column that says when. */
+const EXPIRIES = [
+  ["codes", "expires_at"],
+  ["cooldowns", "until"],
+  ["counters", "window_end"],
+  ["sessions", "expires_at"],
+  ["login_failures", "expires_at"],
+  ["login_locks", "until"],
+] as const;
 
 /**
  * One instance per user (`user:<id>`), and one per email, phone or client IP (`email:<address>`,
  * `phone:<E.164>`, `ip:<address>`). It owns what must be atomic for that subject: refresh-token
  * rotation with reuse detection, revocation, one-time codes with their miss counters, cooldowns,
- * rate-limit counters and the login throttle. Every public method is an RPC entry point; each does
- * its read-check-write synchronously (the stores never await) before any I/O.
+ * rate-limit counters and the login throttle (with its per-device budgets). Every public method is
+ * an RPC entry point; each does its read-check-write synchronously (the stores never await) before
+ * any I/O.
  */
 export class UserGuard extends DurableObject<Env> {
   #refresh: RefreshStore;
   #codes: CodeStore;
   #limits: LimitStore;
+  #logins: LoginThrottle;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -36,6 +49,7 @@ export class UserGuard extends DurableObject<Env> {
     const schedule = (at: number) => this.#scheduleCleanup(at);
     this.#refresh = new RefreshStore(sql, schedule);
     this.#limits = new LimitStore(sql, schedule);
+    this.#logins = new LoginThrottle(sql, schedule);
     this.#codes = new CodeStore(sql, this.#limits, schedule);
   }
 
@@ -121,12 +135,13 @@ export class UserGuard extends DurableObject<Env> {
     return this.#limits.count(input);
   }
 
-  async beginLogin(input: { now: number; delayAfter: number; lockAfter: number; lockMs: number }): Promise<CooldownResult> {
-    return this.#limits.beginLogin(input);
+  async beginLogin(input: LoginAttemptInput): Promise<CooldownResult> {
+    return this.#logins.begin(input);
   }
 
-  async loginSucceeded(): Promise<void> {
-    this.#limits.clearLogin();
+  /** A correct password: its budget starts afresh (every budget when none is named). */
+  async loginSucceeded(input: { budget?: string } = {}): Promise<void> {
+    this.#logins.clear(input.budget);
   }
 
   // ---- housekeeping ----------------------------------------------------------------------------
@@ -135,15 +150,13 @@ export class UserGuard extends DurableObject<Env> {
     const now = Date.now();
     this.#codes.prune(now);
     this.#limits.prune(now);
+    this.#logins.prune(now);
     this.#refresh.prune(now);
-    const next = this.ctx.storage.sql
-      .exec<{ at: number | null }>(
-        `SELECT MIN(at) AS at FROM (
-           SELECT MIN(expires_at) AS at FROM codes UNION ALL SELECT MIN(until) FROM cooldowns
-           UNION ALL SELECT MIN(window_end) FROM counters UNION ALL SELECT MIN(expires_at) FROM sessions)`,
-      )
-      .one().at;
-    if (next !== null) await this.ctx.storage.setAlarm(next);
+    // One query per table: the runtime's SQLite refuses a compound SELECT of this many terms.
+    const next = EXPIRIES.map(
+      ([table, column]) => this.ctx.storage.sql.exec<{ at: number | null }>(`SELECT MIN(${column}) AS at FROM ${table}`).one().at,
+    ).filter((at): at is number => at !== null);
+    if (next.length > 0) await this.ctx.storage.setAlarm(Math.min(...next));
   }
 
   #scheduleCleanup(at: number): void {

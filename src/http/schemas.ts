@@ -31,7 +31,14 @@ export const TokenPairSchema = z
   })
   .meta({ id: "TokenPair" });
 
-export const TokenResponseSchema = TokenPairSchema.extend({ user: UserSchema }).meta({ id: "TokenResponse" });
+export const TokenResponseSchema = TokenPairSchema.extend({
+  user: UserSchema,
+  device_token: z.string().optional().meta({
+    description:
+      "Password sign-in only. Opaque; keep it on this device and send it with the next password sign-in from it: " +
+      "while the account is locked by failed attempts, that sign-in gets its own small budget instead of being refused.",
+  }),
+}).meta({ id: "TokenResponse" });
 
 export const MessageSchema = z.object({ message: z.string() }).meta({ id: "Message" });
 
@@ -50,3 +57,6 @@ export const ProblemSchema = z
 export const EmailField = z.email().max(254);
 export const PasswordField = z.string().min(8).max(128);
 export const DeviceIdField = z.string().trim().min(1).max(200);
+export const DeviceTokenField = z.string().max(1024).meta({
+  description: "The `device_token` of an earlier password sign-in on this device; an invalid or expired one is ignored.",
+});
