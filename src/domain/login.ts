@@ -50,7 +50,7 @@ export async function loginWithPassword(
   }
   if (!user.isActive) throw new AppError("account_disabled");
   if (needsRehash(user.passwordHash)) {
-    deps.defer(hashPassword(input.password).then((h) => updatePasswordHash(deps.db, user.id, h, new Date(now))));
+    deps.defer(() => hashPassword(input.password).then((h) => updatePasswordHash(deps.db, user.id, h, new Date(now))));
   }
   const tokens = await signIn(deps, user, input.device, meta, now, "password");
   return { ...tokens, device_token: await issueDeviceToken(config, user.id, input.device.deviceId, now) };

@@ -163,7 +163,7 @@ export async function verifyEmailLink(deps: Deps, token: string, now: number): P
   if (await findUserByEmail(deps.db, email)) throw new AppError("already_verified");
   const result = await emailGuard(deps, email).verifyLink({ purpose: PURPOSE, linkHash, now });
   if (!result.ok) throw new AppError("invalid_token");
-  deps.defer(deps.kv.delete(kvKeys.verifyLink(linkHash)));
+  deps.defer(() => deps.kv.delete(kvKeys.verifyLink(linkHash)));
   return createVerifiedUser(deps, JSON.parse(result.payload) as Pending, now, "link");
 }
 
