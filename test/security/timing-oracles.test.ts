@@ -2,7 +2,10 @@
 // with a wrong password, resend-verification) do the same storage work, in kind and number, for an
 // unknown address and an existing one before they answer; whatever only a real account needs (its
 // code stored, its email sent) starts after the response. Checked structurally: the D1, KV and
-// Durable Object calls made before the answer are recorded and compared, not timed.
+// Durable Object calls made before the answer are recorded and compared, not timed. An address's
+// Durable Object holds nothing once its sign-up state lapsed, so a first login creates the same
+// storage whether or not the address has an account.
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config";
@@ -11,9 +14,9 @@ import { smsSenderFor } from "../../src/delivery/sms";
 import type { Deps } from "../../src/domain/deps";
 import { loginWithPassword } from "../../src/domain/login";
 import { requestPasswordReset } from "../../src/domain/password-reset";
-import { resendVerification } from "../../src/domain/registration";
+import { resendVerification, verifyEmailCode } from "../../src/domain/registration";
 import { database } from "../../src/storage/db";
-import { registerUser, signedInUser, uniqueEmail, NO_META } from "../helpers";
+import { lastCode, registerAt, registerUser, signedInUser, testDeps, uniqueEmail, NO_META } from "../helpers";
 
 const originals = new WeakMap<object, object>();
 const unwrap = (value: unknown): unknown =>
@@ -120,5 +123,31 @@ describe("no timing oracle on accounts", () => {
     expect(none.beforeAnswer).toEqual(pending.beforeAnswer);
     expect(await pending.afterAnswer()).toContain("KV.put");
     expect(await none.afterAnswer()).not.toContain("KV.put");
+  });
+
+  it("a first login finds the same empty object for an account's address as for a never-seen one", async () => {
+    const email = uniqueEmail("account");
+    const twoHoursAgo = Date.now() - 2 * 3600_000;
+    await registerAt(twoHoursAgo, { email });
+    const { deps } = testDeps();
+    const device = { deviceId: "d", deviceName: null };
+    await verifyEmailCode(deps, { email, code: lastCode(email), device }, NO_META, twoHoursAgo);
+    const unknown = uniqueEmail("nobody");
+    const guard = (address: string) => env.USER_GUARD.get(env.USER_GUARD.idFromName(`email:${address}`));
+    const schema = (address: string) =>
+      runInDurableObject(guard(address), (_instance, state) =>
+        state.storage.sql.exec<{ name: string }>(`SELECT name FROM sqlite_master ORDER BY name`).toArray().map((t) => t.name),
+      );
+    await runDurableObjectAlarm(guard(email));
+    expect(await schema(email)).toEqual([]);
+    expect(await schema(unknown)).toEqual([]);
+    const now = Date.now();
+    for (const address of [email, unknown]) {
+      const failed = await loginWithPassword(deps, { email: address, password: "not the password", device }, NO_META, now).catch(
+        (err: { code?: string }) => err.code,
+      );
+      expect(failed).toBe("invalid_credentials");
+    }
+    expect(await schema(email)).toEqual(await schema(unknown));
   });
 });
