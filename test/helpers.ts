@@ -142,7 +142,7 @@ export function testDeps(): { deps: Deps; settle: () => Promise<void> } {
       guards: env.USER_GUARD,
       mailer: mailerFor(config),
       sms: smsSenderFor(config),
-      defer: (work) => void pending.push(work),
+      defer: (work) => void pending.push(Promise.resolve().then(work)),
       audit: (event) => void pending.push(writeAudit(database(env.DB), event, { ip: null, userAgent: null, requestId: null }, Date.now())),
     },
     settle: async () => {

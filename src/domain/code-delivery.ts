@@ -1,6 +1,7 @@
 import { DeliveryError } from "../delivery/errors";
 import type { UserGuard } from "../durable/user-guard";
 import { AppError } from "../http/errors";
+import type { Deps } from "./deps";
 
 /**
  * Sends the message that carries a fresh code. If the provider fails, the send is undone in the
@@ -30,10 +31,10 @@ export async function deliverCode(
  * and undone.
  */
 export function deliverCodeInBackground(
-  defer: (work: Promise<unknown>) => void,
+  defer: Deps["defer"],
   guard: DurableObjectStub<UserGuard>,
   undo: { purpose: string; counter: string; dropRecord: boolean },
   send: () => Promise<void>,
 ): void {
-  defer(deliverCode(guard, undo, send).catch(() => undefined));
+  defer(() => deliverCode(guard, undo, send).catch(() => undefined));
 }

@@ -15,8 +15,12 @@ export type Deps = {
   guards: DurableObjectNamespace<UserGuard>;
   mailer: Mailer;
   sms: SmsSender;
-  /** Runs work after the response (ctx.waitUntil), for writes nobody waits on. */
-  defer: (work: Promise<unknown>) => void;
+  /**
+   * Runs work after the response (ctx.waitUntil), for writes nobody waits on. It takes a function,
+   * so the work does not even start before the answer is ready: what happens only for some
+   * subjects (a code stored for a real account) cannot show in the response time.
+   */
+  defer: (work: () => Promise<unknown>) => void;
   /** Records an audit event with this request's IP, user agent and request id, after the response. */
   audit: (event: AuditEvent) => void;
 };

@@ -113,7 +113,7 @@ export async function findOrCreateGoogleUser(deps: Deps, profile: GoogleProfile,
     const identity = await findIdentity(deps.db, "google", profile.sub);
     const linked = identity && (await findUserById(deps.db, identity.userId));
     if (identity && linked) {
-      if (identity.email !== profile.email) deps.defer(updateIdentityEmail(deps.db, "google", profile.sub, profile.email));
+      if (identity.email !== profile.email) deps.defer(() => updateIdentityEmail(deps.db, "google", profile.sub, profile.email));
       return { user: linked, created: false };
     }
     // users.email only holds proved addresses, so an unproved claim to this one can never be linked.

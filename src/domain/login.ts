@@ -1,6 +1,8 @@
+import type { CooldownResult, UserGuard } from "../durable/user-guard";
 import { AppError } from "../http/errors";
-import { findUserByEmail, updatePasswordHash } from "../storage/users";
+import { findUserByEmail, updatePasswordHash, type User } from "../storage/users";
 import { emailGuard, type Deps, type RequestMeta } from "./deps";
+import { DEVICE_LOGIN_BUDGET, deviceBudget, deviceTokenUser, issueDeviceToken } from "./device-tokens";
 import { COUNTERS, enforceIpLimit } from "./limits";
 import { burnPasswordCheck, hashPassword, needsRehash, verifyPassword } from "./passwords";
 import { normalizeEmail } from "./registration";
@@ -8,7 +10,7 @@ import { signIn, type Device } from "./session-tokens";
 
 export async function loginWithPassword(
   deps: Deps,
-  input: { email: string; password: string; device: Device },
+  input: { email: string; password: string; device: Device; deviceToken?: string | null },
   meta: RequestMeta,
   now: number,
 ) {
@@ -17,17 +19,14 @@ export async function loginWithPassword(
   await enforceIpLimit(deps, meta.ip, COUNTERS.login, config.login.ipLimit, now);
   // The per-account throttle lives in the address's Durable Object, known or not (no enumeration).
   const guard = emailGuard(deps, email);
-  const [slot, user] = await Promise.all([
-    guard.beginLogin({
-      now,
-      delayAfter: config.login.delayAfter,
-      lockAfter: config.login.lockAfter,
-      lockMs: config.login.lockSeconds * 1000,
-    }),
-    findUserByEmail(deps.db, email),
-  ]);
+  const vouched = input.deviceToken ? await deviceTokenUser(config, input.deviceToken, input.device.deviceId, now) : null;
+  const { slot, user, budget } = await reserveAttempt(deps, guard, email, vouched, input.device, now);
   const failed = (reason: string) =>
-    deps.audit({ action: reason === "throttled" ? "login.throttled" : "login.failed", subjectId: user?.id ?? null, details: { method: "password", email, reason } });
+    deps.audit({
+      action: reason === "throttled" ? "login.throttled" : "login.failed",
+      subjectId: user?.id ?? null,
+      details: { method: "password", email, reason, ...(budget ? { device_token: true } : {}) },
+    });
   if (!slot.ok) {
     failed("throttled");
     throw new AppError("too_many_attempts", { retryAfter: slot.retryAfterMs / 1000 });
@@ -42,7 +41,8 @@ export async function loginWithPassword(
     failed("wrong_password");
     throw new AppError("invalid_credentials");
   }
-  await guard.loginSucceeded();
+  // A recognised device clears only its own budget: a lock others caused stays on for them.
+  await guard.loginSucceeded(budget ? { budget } : {});
   // Only after a correct password, so these answers reveal nothing to someone guessing.
   if (!user.isEmailVerified) {
     failed("email_not_verified");
@@ -50,7 +50,33 @@ export async function loginWithPassword(
   }
   if (!user.isActive) throw new AppError("account_disabled");
   if (needsRehash(user.passwordHash)) {
-    deps.defer(hashPassword(input.password).then((h) => updatePasswordHash(deps.db, user.id, h, new Date(now))));
+    deps.defer(() => hashPassword(input.password).then((h) => updatePasswordHash(deps.db, user.id, h, new Date(now))));
   }
-  return signIn(deps, user, input.device, meta, now, "password");
+  const tokens = await signIn(deps, user, input.device, meta, now, "password");
+  return { ...tokens, device_token: await issueDeviceToken(config, user.id, input.device.deviceId, now) };
+}
+
+/**
+ * Reserves the attempt on the shared budget, or on the device's own when a device token vouches for
+ * this very account: the account must be known first, so one's own token buys no tries on another's.
+ */
+async function reserveAttempt(
+  deps: Deps,
+  guard: DurableObjectStub<UserGuard>,
+  email: string,
+  vouchedUserId: string | null,
+  device: Device,
+  now: number,
+): Promise<{ slot: CooldownResult; user: User | undefined; budget: string | undefined }> {
+  const { login } = deps.config;
+  const shared = { now, delayAfter: login.delayAfter, lockAfter: login.lockAfter, lockMs: login.lockSeconds * 1000 };
+  if (!vouchedUserId) {
+    const [slot, user] = await Promise.all([guard.beginLogin(shared), findUserByEmail(deps.db, email)]);
+    return { slot, user, budget: undefined };
+  }
+  const user = await findUserByEmail(deps.db, email);
+  if (user?.id !== vouchedUserId) return { slot: await guard.beginLogin(shared), user, budget: undefined };
+  const budget = deviceBudget(user.id, device.deviceId);
+  const slot = await guard.beginLogin({ ...shared, budget, delayAfter: DEVICE_LOGIN_BUDGET, lockAfter: DEVICE_LOGIN_BUDGET });
+  return { slot, user, budget };
 }

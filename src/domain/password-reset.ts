@@ -14,7 +14,8 @@ const PURPOSE = "reset";
 
 /**
  * Same answer, status and work for existing and unknown addresses: both claim the cooldown and
- * count the send; the email itself leaves after the response.
+ * count the send. Storing the code and sending the email happen only for a real account, so both
+ * wait until after the response.
  */
 export async function requestPasswordReset(deps: Deps, rawEmail: string, meta: RequestMeta, now: number): Promise<void> {
   const email = normalizeEmail(rawEmail);
@@ -35,20 +36,20 @@ export async function requestPasswordReset(deps: Deps, rawEmail: string, meta: R
   deps.audit({ action: "password.reset_requested", subjectId: user?.id ?? null, details: { email, known: Boolean(user?.isActive) } });
   if (!user || !user.isActive) return;
 
-  await guard.putCode({
-    purpose: PURPOSE,
-    codeHmac: hmac,
-    linkHash,
-    payload: JSON.stringify({ userId: user.id }),
-    now,
-    codeTtlMs: config.resetTtl * 1000,
-    linkTtlMs: config.resetTtl * 1000,
-    recordTtlMs: config.resetTtl * 1000,
-    cooldownMs,
-    refuseInsideCooldown: false,
-  });
   const url = `${config.frontendUrl}/reset-password?token=${encodeURIComponent(link)}`;
   deliverCodeInBackground(deps.defer, guard, { purpose: PURPOSE, counter: COUNTERS.emailSends, dropRecord: true }, async () => {
+    await guard.putCode({
+      purpose: PURPOSE,
+      codeHmac: hmac,
+      linkHash,
+      payload: JSON.stringify({ userId: user.id }),
+      now,
+      codeTtlMs: config.resetTtl * 1000,
+      linkTtlMs: config.resetTtl * 1000,
+      recordTtlMs: config.resetTtl * 1000,
+      cooldownMs,
+      refuseInsideCooldown: false,
+    });
     await deps.kv.put(kvKeys.resetLink(linkHash), email, { expirationTtl: kvTtl(config.resetTtl) });
     await deps.mailer.send({
       to: email,
@@ -90,7 +91,7 @@ export async function confirmPasswordReset(deps: Deps, proof: ResetProof, newPas
     if (result.reason === "exhausted") throw new AppError("too_many_attempts", { retryAfter: result.retryAfterMs / 1000 });
     throw new AppError(linkHash ? "invalid_token" : "invalid_code");
   }
-  if (linkHash) deps.defer(deps.kv.delete(kvKeys.resetLink(linkHash)));
+  if (linkHash) deps.defer(() => deps.kv.delete(kvKeys.resetLink(linkHash)));
   const { userId } = JSON.parse(result.payload) as { userId: string };
   const user = await findUserById(deps.db, userId);
   if (!user || !user.isActive || user.email !== email) throw new AppError(linkHash ? "invalid_token" : "invalid_code");

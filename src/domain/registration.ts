@@ -138,7 +138,7 @@ function tellOwnerOfSignUp(deps: Deps, email: string, now: number): void {
         "Nothing was changed. If it was you, sign in or reset your password; if not, you can ignore this email.",
     });
   };
-  deps.defer(notice());
+  deps.defer(notice);
 }
 
 /** Same work and the same answer whether or not a registration is pending (no enumeration). */
@@ -234,7 +234,7 @@ export async function verifyEmailLink(
   if (!claimed.ok) throw new AppError("invalid_token");
   const created = await createFromClaim(deps, guard, claimed.payload, now, "link");
   if (!created) throw new AppError("invalid_token");
-  deps.defer(deps.kv.delete(kvKeys.verifyLink(linkHash)));
+  deps.defer(() => deps.kv.delete(kvKeys.verifyLink(linkHash)));
   return signInCreated(deps, created, input.device, meta, now);
 }
 

@@ -120,7 +120,7 @@ export async function refresh(deps: Deps, input: { refreshToken: string; deviceI
     revokedHere(deps, await guard.revokeSessions({ userId: parsed.userId, ids: [parsed.sessionId], now }));
     throw new AppError("invalid_refresh_token");
   }
-  if (result.touch) deps.defer(touchSession(deps.db, parsed.sessionId, new Date(now)));
+  if (result.touch) deps.defer(() => touchSession(deps.db, parsed.sessionId, new Date(now)));
   return pair(
     deps,
     { sub: user.id, sid: parsed.sessionId, role: user.role, jti: result.jti, iat: result.iat },

@@ -25,6 +25,7 @@ export const resendCooldownName = (purpose: string) => `resend:${purpose}`;
 /** Asks the object's alarm to run no later than `at` (housekeeping of expired rows). */
 export type ScheduleCleanup = (at: number) => void;
 
+// login_throttle held a count that never decayed; dropping it forgets at most one lock window.
 export const GUARD_SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sessions (
@@ -42,5 +43,8 @@ CREATE TABLE IF NOT EXISTS code_claims (purpose TEXT PRIMARY KEY, until INTEGER 
 CREATE TABLE IF NOT EXISTS cooldowns (name TEXT PRIMARY KEY, until INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, count INTEGER NOT NULL, window_end INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS slots (name TEXT PRIMARY KEY, holder TEXT NOT NULL, until INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS login_throttle (id INTEGER PRIMARY KEY CHECK (id = 1), failures INTEGER NOT NULL, blocked_until INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS login_failures (id INTEGER PRIMARY KEY, budget TEXT NOT NULL, at INTEGER NOT NULL, expires_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS login_failures_budget ON login_failures (budget, expires_at);
+CREATE TABLE IF NOT EXISTS login_locks (budget TEXT PRIMARY KEY, until INTEGER NOT NULL);
+DROP TABLE IF EXISTS login_throttle;
 `;

@@ -1,6 +1,6 @@
 import type { CooldownResult, LimitInput, ScheduleCleanup } from "./guard-types";
 
-/** Exact counters, cooldowns and the login throttle in the Durable Object's SQLite. Synchronous. */
+/** Exact counters and cooldowns in the Durable Object's SQLite. Synchronous. */
 export class LimitStore {
   constructor(
     private readonly sql: SqlStorage,
@@ -63,29 +63,6 @@ export class LimitStore {
   /** Only the holder's own release counts: a late one must not free a slot taken over since. */
   releaseSlot(input: { name: string; holder: string }): void {
     this.sql.exec(`DELETE FROM slots WHERE name = ? AND holder = ?`, input.name, input.holder);
-  }
-
-  /**
-   * Reserves a password attempt. Every attempt counts as a failure until `clearLogin`, so a burst
-   * cannot slip in more tries than the budget: after `delayAfter` failures each try waits 1, 2, 4 …
-   * seconds (at most 60); after `lockAfter` the account is locked for `lockMs`.
-   */
-  beginLogin(input: { now: number; delayAfter: number; lockAfter: number; lockMs: number }): CooldownResult {
-    const { now } = input;
-    const row = this.sql
-      .exec<{ failures: number; blocked_until: number }>(`SELECT failures, blocked_until FROM login_throttle WHERE id = 1`)
-      .toArray()[0] ?? { failures: 0, blocked_until: 0 };
-    if (row.blocked_until > now) return { ok: false, retryAfterMs: row.blocked_until - now };
-    const failures = row.failures + 1;
-    let blockedUntil = 0;
-    if (failures >= input.lockAfter) blockedUntil = now + input.lockMs;
-    else if (failures >= input.delayAfter) blockedUntil = now + Math.min(60_000, 1000 * 2 ** (failures - input.delayAfter));
-    this.sql.exec(`INSERT OR REPLACE INTO login_throttle (id, failures, blocked_until) VALUES (1, ?, ?)`, failures, blockedUntil);
-    return { ok: true };
-  }
-
-  clearLogin(): void {
-    this.sql.exec(`DELETE FROM login_throttle`);
   }
 
   prune(now: number): void {

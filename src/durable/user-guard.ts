@@ -4,6 +4,7 @@ import { database } from "../storage/db";
 import { kvKeys, kvTtl } from "../storage/kv-keys";
 import { markSessionsRevoked } from "../storage/sessions";
 import { CodeStore, type PutCodeInput } from "./code-store";
+import { hasTables, holdsNothing, nextExpiry } from "./guard-storage";
 import {
   GUARD_SCHEMA,
   resendCooldownName,
@@ -14,6 +15,7 @@ import {
   type RotateResult,
 } from "./guard-types";
 import { LimitStore } from "./limit-store";
+import { LoginThrottle, type LoginAttemptInput } from "./login-throttle";
 import { RefreshStore, type RotateInput } from "./refresh-store";
 
 export { resendCooldownName, type CodeResult, type CooldownResult, type LimitInput, type RotateResult };
@@ -24,22 +26,33 @@ const KYC_UPLOAD_SLOT = "kyc-upload";
  * One instance per user (`user:<id>`), and one per email, phone or client IP (`email:<address>`,
  * `phone:<E.164>`, `ip:<address>`). It owns what must be atomic for that subject: refresh-token
  * rotation with reuse detection, revocation, one-time codes with their miss counters, cooldowns,
- * rate-limit counters, the login throttle and the one KYC upload in flight. Every public method is
+ * rate-limit counters, the login throttle (with its per-device budgets) and the one KYC upload in
+ * flight. Every public method is
  * an RPC entry point; each does its read-check-write synchronously (the stores never await) before
  * any I/O.
+ *
+ * Storage is made on the first write only: a lookup that finds nothing (a refresh token with a
+ * made-up user id, a code for nobody) leaves no database behind. Every row expires, and an object
+ * left with nothing deletes its storage from its alarm.
  */
 export class UserGuard extends DurableObject<Env> {
   #refresh: RefreshStore;
   #codes: CodeStore;
   #limits: LimitStore;
+  #logins: LoginThrottle;
+  /** Whether the tables exist; reads on an object without them answer "nothing" and create none. */
+  #stored: boolean;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const sql = ctx.storage.sql;
-    sql.exec(GUARD_SCHEMA);
+    this.#stored = hasTables(sql);
+    // An object made by an earlier version gets the tables added since (the script is idempotent).
+    if (this.#stored) sql.exec(GUARD_SCHEMA);
     const schedule = (at: number) => this.#scheduleCleanup(at);
     this.#refresh = new RefreshStore(sql, schedule);
     this.#limits = new LimitStore(sql, schedule);
+    this.#logins = new LoginThrottle(sql, schedule);
     this.#codes = new CodeStore(sql, this.#limits, schedule);
   }
 
@@ -49,6 +62,7 @@ export class UserGuard extends DurableObject<Env> {
   async createSession(input: {
     sessionId: string; deviceId: string; tokenHash: string; expiresAt: number; now: number;
   }): Promise<{ ok: true; jti: string; iat: number } | { ok: false }> {
+    this.#writable();
     if (this.#disabled()) return { ok: false };
     return { ok: true, ...this.#refresh.create(input) };
   }
@@ -59,15 +73,20 @@ export class UserGuard extends DurableObject<Env> {
    */
   async setActive(input: { userId: string; active: boolean; now: number }): Promise<{ revoked: string[] }> {
     if (input.active) {
+      if (!this.#stored) return { revoked: [] };
       this.ctx.storage.sql.exec(`DELETE FROM meta WHERE key = 'disabled'`);
+      // The flag was lasting state; without it the object may now hold nothing.
+      this.#scheduleCleanup(input.now);
       return { revoked: [] };
     }
+    this.#writable();
     this.ctx.storage.sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES ('disabled', '1')`);
     return this.#revoke(input.userId, this.#refresh.activeIds(input.now), input.now);
   }
 
   /** Rotates a refresh token in one step; a reused one revokes its session (RFC 9700 §4.14). */
   async rotateRefresh(input: RotateInput & { userId: string }): Promise<RotateResult> {
+    if (!this.#stored) return { ok: false, reason: "invalid" };
     const { revoked, ...result } = this.#refresh.rotate(input);
     if (revoked) await this.#propagateRevocation(input.userId, revoked, input.now);
     return result as RotateResult;
@@ -75,6 +94,7 @@ export class UserGuard extends DurableObject<Env> {
 
   /** Revokes the session a refresh token (current, previous or spent) belongs to. Idempotent. */
   async revokeByToken(input: { userId: string; presentedHash: string; now: number }): Promise<{ revoked: string[] }> {
+    if (!this.#stored) return { revoked: [] };
     const id = this.#refresh.sessionOfToken(input.presentedHash);
     if (!id) return { revoked: [] };
     return this.#revoke(input.userId, [id], input.now);
@@ -82,6 +102,7 @@ export class UserGuard extends DurableObject<Env> {
 
   /** Revokes the given sessions, or every active one (but `exceptId`) when `ids` is null. */
   async revokeSessions(input: { userId: string; ids: string[] | null; now: number; exceptId?: string }): Promise<{ revoked: string[] }> {
+    if (!this.#stored) return { revoked: [] };
     const ids = input.ids ?? this.#refresh.activeIds(input.now).filter((id) => id !== input.exceptId);
     return this.#revoke(input.userId, ids, input.now);
   }
@@ -89,30 +110,37 @@ export class UserGuard extends DurableObject<Env> {
   // ---- one-time codes ---------------------------------------------------------------------------
 
   async putCode(input: PutCodeInput) {
+    this.#writable();
     return this.#codes.put(input);
   }
 
   async renewCode(input: Parameters<CodeStore["renew"]>[0]) {
+    if (!this.#stored) return null;
     return this.#codes.renew(input);
   }
 
   async verifyCode(input: { purpose: string; codeHmac: string; now: number; maxAttempts: number; claimMs?: number }): Promise<CodeResult> {
+    if (!this.#stored) return { ok: false, reason: "invalid" };
     return this.#codes.verifyCode(input);
   }
 
   async verifyLink(input: { purpose: string; linkHash: string; now: number; claimMs?: number }): Promise<CodeResult> {
+    if (!this.#stored) return { ok: false, reason: "invalid" };
     return this.#codes.verifyLink(input);
   }
 
   async lookupLink(input: { purpose: string; linkHash: string; now: number }): Promise<LinkLookup> {
+    if (!this.#stored) return { ok: false };
     return this.#codes.lookupLink(input);
   }
 
   async beginLinkAttempt(input: { purpose: string; linkHash: string; now: number; maxAttempts: number }): Promise<CodeResult> {
+    if (!this.#stored) return { ok: false, reason: "invalid" };
     return this.#codes.beginLinkAttempt(input);
   }
 
   async settleClaim(input: { purpose: string; consumed: boolean }): Promise<void> {
+    if (!this.#stored) return;
     this.#codes.settleClaim(input);
   }
 
@@ -121,6 +149,7 @@ export class UserGuard extends DurableObject<Env> {
    * and send counter it took are given back.
    */
   async undoSend(input: { purpose: string; counter: string; dropRecord: boolean }): Promise<void> {
+    if (!this.#stored) return;
     this.#codes.discard(input.purpose, input.dropRecord);
     this.#limits.endCooldown(resendCooldownName(input.purpose));
     this.#limits.uncount(input.counter);
@@ -129,49 +158,65 @@ export class UserGuard extends DurableObject<Env> {
   // ---- limits ----------------------------------------------------------------------------------
 
   async claimCooldown(input: { name: string; now: number; ms: number }): Promise<CooldownResult> {
+    this.#writable();
     return this.#limits.claimCooldown(input);
   }
 
   /** Counts one event against a fixed-window limit, exactly under concurrency. */
   async hit(input: LimitInput): Promise<CooldownResult> {
+    this.#writable();
     return this.#limits.count(input);
   }
 
-  async beginLogin(input: { now: number; delayAfter: number; lockAfter: number; lockMs: number }): Promise<CooldownResult> {
-    return this.#limits.beginLogin(input);
+  async beginLogin(input: LoginAttemptInput): Promise<CooldownResult> {
+    // Unknown addresses are counted too (else a lock would tell which exist); the rows expire.
+    this.#writable();
+    return this.#logins.begin(input);
   }
 
-  async loginSucceeded(): Promise<void> {
-    this.#limits.clearLogin();
+  /** A correct password: its budget starts afresh (every budget when none is named). */
+  async loginSucceeded(input: { budget?: string } = {}): Promise<void> {
+    if (!this.#stored) return;
+    this.#logins.clear(input.budget);
   }
 
   // ---- uploads ---------------------------------------------------------------------------------
 
   /** One KYC upload in flight per user: a second one is refused while `holder` has the slot. */
   async claimUpload(input: { holder: string; now: number; ms: number }): Promise<CooldownResult> {
+    this.#writable();
     return this.#limits.claimSlot({ name: KYC_UPLOAD_SLOT, ...input });
   }
 
   async releaseUpload(input: { holder: string }): Promise<void> {
+    if (!this.#stored) return;
     this.#limits.releaseSlot({ name: KYC_UPLOAD_SLOT, holder: input.holder });
   }
 
   // ---- housekeeping ----------------------------------------------------------------------------
 
   override async alarm(): Promise<void> {
-    const now = Date.now();
-    this.#codes.prune(now);
-    this.#limits.prune(now);
-    this.#refresh.prune(now);
-    const next = this.ctx.storage.sql
-      .exec<{ at: number | null }>(
-        `SELECT MIN(at) AS at FROM (
-           SELECT MIN(expires_at) AS at FROM codes UNION ALL SELECT MIN(until) FROM cooldowns UNION ALL SELECT MIN(until) FROM code_claims
-           UNION ALL SELECT MIN(window_end) FROM counters UNION ALL SELECT MIN(expires_at) FROM sessions
-           UNION ALL SELECT MIN(until) FROM slots)`,
-      )
-      .one().at;
-    if (next !== null) await this.ctx.storage.setAlarm(next);
+    const sql = this.ctx.storage.sql;
+    if (this.#stored) {
+      const now = Date.now();
+      this.#codes.prune(now);
+      this.#limits.prune(now);
+      this.#logins.prune(now);
+      this.#refresh.prune(now);
+      const next = nextExpiry(sql);
+      if (next !== null) return this.ctx.storage.setAlarm(next);
+      if (!holdsNothing(sql)) return;
+    }
+    // All state has lapsed: the object deletes its database (and, since 2026-02-24, its alarm).
+    this.#stored = false;
+    await this.ctx.storage.deleteAll();
+  }
+
+  /** Makes the tables before a write, once per object. */
+  #writable(): void {
+    if (this.#stored) return;
+    this.ctx.storage.sql.exec(GUARD_SCHEMA);
+    this.#stored = true;
   }
 
   #scheduleCleanup(at: number): void {

@@ -32,7 +32,14 @@ export const TokenPairSchema = z
   })
   .meta({ id: "TokenPair" });
 
-export const TokenResponseSchema = TokenPairSchema.extend({ user: UserSchema }).meta({ id: "TokenResponse" });
+export const TokenResponseSchema = TokenPairSchema.extend({
+  user: UserSchema,
+  device_token: z.string().optional().meta({
+    description:
+      "Password sign-in only. Opaque; keep it on this device and send it with the next password sign-in from it: " +
+      "while the account is locked by failed attempts, that sign-in gets its own small budget instead of being refused.",
+  }),
+}).meta({ id: "TokenResponse" });
 
 export const MessageSchema = z.object({ message: z.string() }).meta({ id: "Message" });
 
@@ -63,3 +70,7 @@ export const UsernameField = z
       .regex(USERNAME_PATTERN, "3 to 30 letters, digits, '_', '.' or '-'")
       .refine((name) => !isReservedUsername(name), "This username is reserved"),
   );
+
+export const DeviceTokenField = z.string().max(1024).meta({
+  description: "The `device_token` of an earlier password sign-in on this device; an invalid or expired one is ignored.",
+});

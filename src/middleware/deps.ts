@@ -12,8 +12,11 @@ import { requestMeta } from "./require-auth";
 export const withDeps = createMiddleware<AppEnv>(async (c, next) => {
   const config = loadConfig(c.env);
   const db = database(c.env.DB);
-  const defer: Deps["defer"] = (work) =>
-    c.executionCtx.waitUntil(work.catch((err) => console.error("deferred work failed", err)));
+  // Held until the handler has answered; anything deferred later starts at once.
+  let deferred: Array<() => Promise<unknown>> | null = [];
+  const start = (work: () => Promise<unknown>) =>
+    c.executionCtx.waitUntil(Promise.resolve().then(work).catch((err) => console.error("deferred work failed", err)));
+  const defer: Deps["defer"] = (work) => (deferred ? void deferred.push(work) : start(work));
   const meta = requestMeta(c);
   const context = { ...meta, requestId: c.get("requestId") ?? null };
   c.set("deps", {
@@ -24,7 +27,16 @@ export const withDeps = createMiddleware<AppEnv>(async (c, next) => {
     mailer: mailerFor(config),
     sms: smsSenderFor(config),
     defer,
-    audit: (event) => defer(writeAudit(db, event, context, Date.now())),
+    audit: (event) => {
+      const at = Date.now();
+      defer(() => writeAudit(db, event, context, at));
+    },
   });
-  await next();
+  try {
+    await next();
+  } finally {
+    const held = deferred;
+    deferred = null;
+    for (const work of held) start(work);
+  }
 });

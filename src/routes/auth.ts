@@ -9,6 +9,7 @@ import { describeRoute } from "../http/openapi-meta";
 import { PhoneField } from "../http/phone";
 import {
   DeviceIdField,
+  DeviceTokenField,
   EmailField,
   MessageSchema,
   PasswordField,
@@ -79,6 +80,7 @@ const LoginBody = z.object({
   password: z.string().min(1).max(1024),
   device_id: DeviceIdField,
   device_name: z.string().trim().max(200).optional(),
+  device_token: DeviceTokenField.optional(),
 });
 
 const RefreshBody = z.object({ refresh_token: z.string().min(1).max(512), device_id: DeviceIdField });
@@ -191,7 +193,12 @@ export const authRoutes = new Hono<AppEnv>()
       const body = c.req.valid("json");
       const tokens = await loginWithPassword(
         c.var.deps,
-        { email: body.email, password: body.password, device: { deviceId: body.device_id, deviceName: body.device_name ?? null } },
+        {
+          email: body.email,
+          password: body.password,
+          device: { deviceId: body.device_id, deviceName: body.device_name ?? null },
+          deviceToken: body.device_token ?? null,
+        },
         requestMeta(c),
         Date.now(),
       );

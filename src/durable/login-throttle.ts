@@ -1,0 +1,75 @@
+import type { CooldownResult, ScheduleCleanup } from "./guard-types";
+
+/** The budget of every attempt that no device token vouches for. */
+export const SHARED_BUDGET = "shared";
+
+export type LoginAttemptInput = {
+  now: number;
+  delayAfter: number;
+  lockAfter: number;
+  /** The lock's length, and the sliding window failures are counted in. */
+  lockMs: number;
+  /** Whose failures these are: the shared budget, or one recognised device's (`device:<user>:<id>`). */
+  budget?: string;
+};
+
+const MAX_DELAY_MS = 60_000;
+
+/**
+ * Password attempts per budget, in the Durable Object's SQLite. Synchronous. Failures are counted
+ * in a sliding window of `lockMs`, so they decay; a lock replaces the count, so when the lock ends
+ * the budget starts afresh and one more wrong password does not lock again.
+ */
+export class LoginThrottle {
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly scheduleCleanup: ScheduleCleanup,
+  ) {}
+
+  /**
+   * Reserves an attempt. Every attempt counts as a failure until `clear`, so a burst cannot slip in
+   * more tries than the budget: after `delayAfter` failures each try waits 1, 2, 4 … seconds (at
+   * most 60) after the last; the attempt that reaches `lockAfter` locks the budget for `lockMs`.
+   */
+  begin(input: LoginAttemptInput): CooldownResult {
+    const { now, lockMs } = input;
+    const budget = input.budget ?? SHARED_BUDGET;
+    const lockedUntil =
+      this.sql.exec<{ until: number }>(`SELECT until FROM login_locks WHERE budget = ?`, budget).toArray()[0]?.until ?? 0;
+    if (lockedUntil > now) return { ok: false, retryAfterMs: lockedUntil - now };
+    const recent = this.sql
+      .exec<{ n: number; last: number | null }>(
+        `SELECT COUNT(*) AS n, MAX(at) AS last FROM login_failures WHERE budget = ? AND expires_at > ?`,
+        budget, now,
+      )
+      .one();
+    if (recent.n >= input.delayAfter && recent.last !== null) {
+      const until = recent.last + Math.min(MAX_DELAY_MS, 1000 * 2 ** (recent.n - input.delayAfter));
+      if (until > now) return { ok: false, retryAfterMs: until - now };
+    }
+    if (recent.n + 1 >= input.lockAfter) {
+      this.sql.exec(`DELETE FROM login_failures WHERE budget = ?`, budget);
+      this.sql.exec(`INSERT OR REPLACE INTO login_locks (budget, until) VALUES (?, ?)`, budget, now + lockMs);
+    } else {
+      this.sql.exec(`INSERT INTO login_failures (budget, at, expires_at) VALUES (?, ?, ?)`, budget, now, now + lockMs);
+    }
+    this.scheduleCleanup(now + lockMs);
+    return { ok: true };
+  }
+
+  /** After a correct password: that budget starts afresh, or every budget when none is named. */
+  clear(budget?: string): void {
+    if (budget === undefined) {
+      this.sql.exec(`DELETE FROM login_failures`);
+      this.sql.exec(`DELETE FROM login_locks`);
+      return;
+    }
+    this.sql.exec(`DELETE FROM login_failures WHERE budget = ?`, budget);
+    this.sql.exec(`DELETE FROM login_locks WHERE budget = ?`, budget);
+  }
+
+  prune(now: number): void {
+    this.sql.exec(`DELETE FROM login_failures WHERE expires_at <= ?`, now);
+    this.sql.exec(`DELETE FROM login_locks WHERE until <= ?`, now);
+  }
+}

@@ -1,0 +1,99 @@
+// Invariant: Durable Object storage does not grow for made-up identities. A lookup that finds
+// nothing (refresh or logout with a made-up user id, a code checked for nobody) stores nothing;
+// what must be stored for an unknown subject (failed logins, so a lock reveals nothing) expires;
+// and an object whose rows have all lapsed deletes its storage, alarm included, when its alarm runs.
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { loginWithPassword } from "../../src/domain/login";
+import { confirmPasswordReset } from "../../src/domain/password-reset";
+import { expectProblem, post, signedInUser, testDeps, uniqueEmail, NO_META } from "../helpers";
+
+const LOCK_MS = 15 * 60_000;
+const DEVICE = { deviceId: "d", deviceName: null };
+
+function stub(name: string) {
+  return env.USER_GUARD.get(env.USER_GUARD.idFromName(name));
+}
+
+/**
+ * What an object has stored: its schema, its alarm and the size of its database. Locally every
+ * object that was ever called has a database file (listDurableObjectIds lists it), so "nothing
+ * stored" means what a never-written object has: no schema, no alarm, one empty page.
+ */
+async function stored(name: string): Promise<{ schema: string[]; alarm: number | null; size: number }> {
+  return runInDurableObject(stub(name), async (_instance, state) => ({
+    schema: state.storage.sql
+      .exec<{ name: string }>(`SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'`)
+      .toArray()
+      .map((t) => t.name),
+    alarm: await state.storage.getAlarm(),
+    size: state.storage.sql.databaseSize,
+  }));
+}
+
+/** A never-written object, to compare with: it has no schema at all. */
+async function nothing() {
+  const empty = await stored(`test:${crypto.randomUUID()}`);
+  expect(empty.schema).toEqual([]);
+  return empty;
+}
+
+function failedLogin(email: string, now: number) {
+  const { deps } = testDeps();
+  return loginWithPassword(deps, { email, password: "not the password", device: DEVICE }, NO_META, now).catch((err: { code?: string }) => err.code);
+}
+
+describe("Durable Object storage for made-up identities", () => {
+  it("refresh and logout with made-up user ids leave no object with stored state", async () => {
+    const userIds = Array.from({ length: 20 }, () => crypto.randomUUID());
+    for (const userId of userIds) {
+      const token = `${userId}.${crypto.randomUUID()}.${"A".repeat(43)}`;
+      await expectProblem(await post("/auth/refresh", { refresh_token: token, device_id: "d" }), 401, "invalid_refresh_token");
+      expect((await post("/auth/logout", { refresh_token: token })).status).toBe(200);
+    }
+    const empty = await nothing();
+    for (const userId of userIds) expect(await stored(`user:${userId}`)).toEqual(empty);
+  });
+
+  it("checking a code for an address with none stores nothing", async () => {
+    const email = uniqueEmail("nobody");
+    const { deps } = testDeps();
+    await expect(confirmPasswordReset(deps, { email, code: "123456" }, "a brand new passphrase", Date.now())).rejects.toMatchObject({
+      code: "invalid_code",
+    });
+    expect(await stored(`email:${email}`)).toEqual(await nothing());
+  });
+
+  it("failed logins for an unknown address are counted with an expiry, within the lock window", async () => {
+    const email = uniqueEmail("nobody");
+    const now = Date.now();
+    expect(await failedLogin(email, now)).toBe("invalid_credentials");
+    const { schema, alarm } = await stored(`email:${email}`);
+    expect(schema.length).toBeGreaterThan(0);
+    expect(alarm).not.toBeNull();
+    expect(alarm!).toBeLessThanOrEqual(now + LOCK_MS);
+  });
+
+  it("objects whose counters lapsed delete their storage when their alarm runs", async () => {
+    const emails = Array.from({ length: 20 }, () => uniqueEmail("nobody"));
+    const longAgo = Date.now() - LOCK_MS - 60_000;
+    for (const email of emails) expect(await failedLogin(email, longAgo)).toBe("invalid_credentials");
+    const empty = await nothing();
+    for (const email of emails) {
+      await runDurableObjectAlarm(stub(`email:${email}`));
+      expect(await stored(`email:${email}`)).toEqual(empty);
+    }
+  });
+
+  it("keeps what has not lapsed, and an account's sessions, when its alarm runs", async () => {
+    const { tokens } = await signedInUser();
+    const userName = `user:${(tokens.user as { id: string }).id}`;
+    await runDurableObjectAlarm(stub(userName));
+    const after = await stored(userName);
+    expect(after.schema.length).toBeGreaterThan(0);
+    expect(after.alarm).not.toBeNull();
+    const refreshed = await post("/auth/refresh", { refresh_token: tokens.refresh_token, device_id: "device-1" });
+    expect(refreshed.status).toBe(200);
+  });
+});

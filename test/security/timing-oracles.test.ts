@@ -1,0 +1,153 @@
+// Invariant: answers that must not reveal whether an account exists (password-reset request, login
+// with a wrong password, resend-verification) do the same storage work, in kind and number, for an
+// unknown address and an existing one before they answer; whatever only a real account needs (its
+// code stored, its email sent) starts after the response. Checked structurally: the D1, KV and
+// Durable Object calls made before the answer are recorded and compared, not timed. An address's
+// Durable Object holds nothing once its sign-up state lapsed, so a first login creates the same
+// storage whether or not the address has an account.
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config";
+import { mailerFor } from "../../src/delivery/mailer";
+import { smsSenderFor } from "../../src/delivery/sms";
+import type { Deps } from "../../src/domain/deps";
+import { loginWithPassword } from "../../src/domain/login";
+import { requestPasswordReset } from "../../src/domain/password-reset";
+import { resendVerification, verifyEmailCode } from "../../src/domain/registration";
+import { database } from "../../src/storage/db";
+import { lastCode, registerAt, registerUser, signedInUser, testDeps, uniqueEmail, NO_META } from "../helpers";
+
+const originals = new WeakMap<object, object>();
+const unwrap = (value: unknown): unknown =>
+  Array.isArray(value) ? value.map(unwrap) : (value !== null && typeof value === "object" && originals.get(value)) || value;
+
+/**
+ * Deps over the test's real bindings, wrapped in proxies that log every method called on D1 (with
+ * its SQL), its statements, KV, the Durable Object namespace (with the kind of name) and the
+ * objects' stubs. Deferred work is held until `afterResponse`.
+ */
+function recordingDeps() {
+  const calls: string[] = [];
+  const wrap = <T extends object>(target: T, label: string, onResult: (method: string, result: unknown) => unknown): T => {
+    const proxy = new Proxy(target, {
+      get(t, prop) {
+        const value = Reflect.get(t, prop, t) as unknown;
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          const arg = args[0];
+          const detail =
+            label === "DB" && prop === "prepare" ? `(${String(arg)})` : prop === "idFromName" ? `(${String(arg).split(":")[0]}:…)` : "";
+          calls.push(`${label}.${String(prop)}${detail}`);
+          return onResult(String(prop), Reflect.apply(value, t, args.map(unwrap)));
+        };
+      },
+    });
+    originals.set(proxy, target);
+    return proxy;
+  };
+  const statement = (s: object): object => wrap(s, "stmt", (m, r) => (m === "bind" ? statement(r as object) : r));
+  const db = wrap(env.DB, "DB", (m, r) => (m === "prepare" ? statement(r as object) : r));
+  const kv = wrap(env.KV, "KV", (_m, r) => r);
+  const guards = wrap(env.USER_GUARD, "USER_GUARD", (m, r) => (m === "get" ? wrap(r as object, "guard", (_m2, r2) => r2) : r));
+  const config = loadConfig(env);
+  const deferred: Array<() => Promise<unknown>> = [];
+  const deps: Deps = {
+    config,
+    db: database(db),
+    kv,
+    guards,
+    mailer: mailerFor(config),
+    sms: smsSenderFor(config),
+    defer: (work) => void deferred.push(work),
+    audit: () => undefined,
+  };
+  return {
+    deps,
+    calls,
+    /** Runs what was deferred, and returns the calls it made. */
+    afterResponse: async () => {
+      const before = calls.length;
+      await Promise.all(deferred.map((work) => work()));
+      return calls.slice(before);
+    },
+  };
+}
+
+/** The calls one domain call makes before it answers (returns or throws); then its deferred work. */
+async function record(run: (deps: Deps) => Promise<unknown>) {
+  const { deps, calls, afterResponse } = recordingDeps();
+  const outcome = await run(deps).then(
+    () => "ok",
+    (err: { code?: string }) => err.code ?? String(err),
+  );
+  return { outcome, beforeAnswer: [...calls], afterAnswer: afterResponse };
+}
+
+describe("no timing oracle on accounts", () => {
+  it("a password-reset request stores a code only after answering, so both kinds of address do the same work", async () => {
+    const { email } = await signedInUser();
+    const now = Date.now();
+    const known = await record((deps) => requestPasswordReset(deps, email, NO_META, now));
+    const unknown = await record((deps) => requestPasswordReset(deps, uniqueEmail("nobody"), NO_META, now));
+    expect(known.outcome).toBe("ok");
+    expect(unknown.outcome).toBe("ok");
+    expect(unknown.beforeAnswer.length).toBeGreaterThan(0);
+    expect(unknown.beforeAnswer).toEqual(known.beforeAnswer);
+    expect(await known.afterAnswer()).toContain("guard.putCode");
+    expect(await unknown.afterAnswer()).not.toContain("guard.putCode");
+  });
+
+  it("a login with a wrong password does the same work for an unknown address and an existing one", async () => {
+    const { email } = await signedInUser();
+    const now = Date.now();
+    const device = { deviceId: "d", deviceName: null };
+    const known = await record((deps) => loginWithPassword(deps, { email, password: "not the password", device }, NO_META, now));
+    const unknown = await record((deps) =>
+      loginWithPassword(deps, { email: uniqueEmail("nobody"), password: "not the password", device }, NO_META, now),
+    );
+    expect(known.outcome).toBe("invalid_credentials");
+    expect(unknown.outcome).toBe("invalid_credentials");
+    expect(unknown.beforeAnswer).toContain("guard.beginLogin");
+    expect(unknown.beforeAnswer).toEqual(known.beforeAnswer);
+    await Promise.all([known.afterAnswer(), unknown.afterAnswer()]);
+  });
+
+  it("resend-verification does the same work whether or not a registration is pending", async () => {
+    const { email } = await registerUser();
+    const now = Date.now() + 61_000;
+    const pending = await record((deps) => resendVerification(deps, email, NO_META, now));
+    const none = await record((deps) => resendVerification(deps, uniqueEmail("nobody"), NO_META, now));
+    expect(pending.outcome).toBe("ok");
+    expect(none.outcome).toBe("ok");
+    expect(none.beforeAnswer).toEqual(pending.beforeAnswer);
+    expect(await pending.afterAnswer()).toContain("KV.put");
+    expect(await none.afterAnswer()).not.toContain("KV.put");
+  });
+
+  it("a first login finds the same empty object for an account's address as for a never-seen one", async () => {
+    const email = uniqueEmail("account");
+    const twoHoursAgo = Date.now() - 2 * 3600_000;
+    await registerAt(twoHoursAgo, { email });
+    const { deps } = testDeps();
+    const device = { deviceId: "d", deviceName: null };
+    await verifyEmailCode(deps, { email, code: lastCode(email), device }, NO_META, twoHoursAgo);
+    const unknown = uniqueEmail("nobody");
+    const guard = (address: string) => env.USER_GUARD.get(env.USER_GUARD.idFromName(`email:${address}`));
+    const schema = (address: string) =>
+      runInDurableObject(guard(address), (_instance, state) =>
+        state.storage.sql.exec<{ name: string }>(`SELECT name FROM sqlite_master ORDER BY name`).toArray().map((t) => t.name),
+      );
+    await runDurableObjectAlarm(guard(email));
+    expect(await schema(email)).toEqual([]);
+    expect(await schema(unknown)).toEqual([]);
+    const now = Date.now();
+    for (const address of [email, unknown]) {
+      const failed = await loginWithPassword(deps, { email: address, password: "not the password", device }, NO_META, now).catch(
+        (err: { code?: string }) => err.code,
+      );
+      expect(failed).toBe("invalid_credentials");
+    }
+    expect(await schema(email)).toEqual(await schema(unknown));
+  });
+});
