@@ -24,6 +24,7 @@ async function domainAttempt(email: string, password: string, now: number) {
 describe("login throttle", () => {
   it("a burst of 50 wrong passwords gets exactly 5 checked; the rest are 429 with Retry-After", async () => {
     const { email } = await signedInUser();
+    const start = Date.now();
     const answers = await Promise.all(Array.from({ length: 50 }, () => attempt(email, WRONG)));
     const statuses = answers.map((r) => r.status);
     expect(statuses.filter((s) => s === 401)).toHaveLength(5);
@@ -31,8 +32,9 @@ describe("login throttle", () => {
     const limited = answers.find((r) => r.status === 429)!;
     expect(Number(limited.headers.get("Retry-After"))).toBeGreaterThanOrEqual(1);
     await expectProblem(limited, 429, "too_many_attempts");
-    // Even the right password waits out the delay.
-    await expectProblem(await attempt(email, PASSWORD), 429, "too_many_attempts");
+    // Even the right password waits out the delay (asked at the burst's start, which the delay set
+    // by its 5th failure outlasts, so a slow machine cannot let the 1 s run out first).
+    expect(await domainAttempt(email, PASSWORD, start)).toMatchObject({ code: "too_many_attempts" });
   });
 
   it("the delay grows after 5 failures and 10 failures lock the account for 15 minutes", async () => {
