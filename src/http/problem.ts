@@ -25,7 +25,10 @@ export function problemResponse(err: unknown, c: Context): Response {
     "Cache-Control": "no-store",
   };
   if (appError.retryAfter !== undefined) headers["Retry-After"] = String(Math.max(1, Math.ceil(appError.retryAfter)));
-  if (TOKEN_CODES.has(appError.code)) headers["WWW-Authenticate"] = 'Bearer error="invalid_token"';
+  if (TOKEN_CODES.has(appError.code)) {
+    // RFC 6750 §3.1: a request without credentials is only told how to authenticate, with no error.
+    headers["WWW-Authenticate"] = appError.noCredentials ? 'Bearer realm="edge-auth"' : 'Bearer error="invalid_token"';
+  }
   return new Response(JSON.stringify(body), { status: appError.status, headers });
 }
 
