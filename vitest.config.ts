@@ -1,10 +1,24 @@
+// @ts-expect-error the project type-checks against the Workers runtime's types, not Node's
+import { parseEnv } from "node:util";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
+import { unstable_readConfig } from "wrangler";
 import { defineConfig } from "vitest/config";
 // @ts-expect-error plain ESM helper shared with `npm start`
 import { devSecrets, signingJwk } from "./scripts/dev-secrets.mjs";
+// @ts-expect-error plain ESM helper shared with `npm start`
+import { completeDevVars, DEV_VARS } from "./scripts/dev-vars.mjs";
 
 const migrations = await readD1Migrations("./migrations");
 const secrets = devSecrets("test");
+
+// For test/security/deployment-config.test.ts: wrangler.toml's [vars] alone, as a deploy gets them,
+// and the .dev.vars `npm start` makes of one written before it held development vars (secrets only),
+// read back as wrangler reads it.
+const wranglerVars = unstable_readConfig({ config: "./wrangler.toml" }).vars;
+const olderDevVars = Object.entries(devSecrets("older") as Record<string, string>)
+  .map(([name, value]) => `${name}='${value}'`)
+  .join("\n");
+const devVarsAfterStart = parseEnv(completeDevVars(olderDevVars).text);
 
 export default defineConfig({
   plugins: [
@@ -13,6 +27,8 @@ export default defineConfig({
       remoteBindings: false,
       miniflare: {
         bindings: {
+          // wrangler.toml holds production's settings: tests run with the development ones.
+          ...DEV_VARS,
           ...secrets,
           ENVIRONMENT: "test",
           // Exercises the confidential-client path of the Google code exchange.
@@ -21,6 +37,8 @@ export default defineConfig({
           KYC_WEBHOOK_SECRET: "test-kyc-webhook-secret-0123456789",
           // A second key, for the key-rotation test (never configured by default).
           TEST_NEXT_SIGNING_KEY: JSON.stringify(signingJwk("test-next")),
+          TEST_WRANGLER_VARS: JSON.stringify(wranglerVars),
+          TEST_DEV_VARS: JSON.stringify(devVarsAfterStart),
         },
       },
     }),

@@ -7,6 +7,7 @@ import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { argon2Worker } from "./argon2-worker.mjs";
 import { devSecrets } from "../scripts/dev-secrets.mjs";
+import { DEV_VARS } from "../scripts/dev-vars.mjs";
 import { root, wranglerBin as wrangler, wranglerEnv as quietEnv } from "../scripts/wrangler-env.mjs";
 
 export { root };
@@ -53,7 +54,8 @@ export async function startServer({ bundleDir, persistDir, host = "127.0.0.1", p
             path: join(bundleDir, file),
             contents: readFileSync(join(bundleDir, file)),
           })),
-          bindings: { ...workerOptions.bindings, ...devSecrets("bench"), ENVIRONMENT: "development", ...vars },
+          // wrangler.toml holds production's settings: the benchmark runs with the development ones.
+          bindings: { ...workerOptions.bindings, ...DEV_VARS, ...devSecrets("bench"), ...vars },
           // Every outbound request of the Worker is answered here, in this process: nothing leaves
           // the machine.
           outboundService: outbound ?? (() => new Response("no network in the benchmark", { status: 503 })),

@@ -1,18 +1,17 @@
-// `npm start`: development secrets (once), local D1 migrations, then `wrangler dev` on 127.0.0.1:8787.
-// Everything stays on this machine: local bindings, no telemetry, no update check.
+// `npm start`: development vars and secrets in .dev.vars (whatever is missing), local D1 migrations,
+// then `wrangler dev` on 127.0.0.1:8787. wrangler.toml holds production's settings; .dev.vars
+// overrides them here. Everything stays on this machine: local bindings, no telemetry, no update check.
 import { spawnSync, spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { devSecrets } from "./dev-secrets.mjs";
+import { completeDevVars } from "./dev-vars.mjs";
 import { root, wranglerBin as wrangler, wranglerEnv as env } from "./wrangler-env.mjs";
 
 function ensureDevVars() {
   const path = `${root}/.dev.vars`;
-  const existing = existsSync(path) ? readFileSync(path, "utf8") : "";
-  const missing = Object.entries(devSecrets()).filter(([name]) => !new RegExp(`^${name}=`, "m").test(existing));
-  if (missing.length === 0) return;
-  const lines = missing.map(([name, value]) => `${name}=${name === "JWT_SIGNING_KEYS" ? `'${value}'` : value}`);
-  writeFileSync(path, `${existing}${existing && !existing.endsWith("\n") ? "\n" : ""}${lines.join("\n")}\n`, { mode: 0o600 });
-  console.log(`[start] wrote development secrets to .dev.vars: ${missing.map(([n]) => n).join(", ")}`);
+  const { text, added } = completeDevVars(existsSync(path) ? readFileSync(path, "utf8") : "");
+  if (added.length === 0) return;
+  writeFileSync(path, text, { mode: 0o600 });
+  console.log(`[start] wrote development settings to .dev.vars: ${added.join(", ")}`);
 }
 
 function run(args) {

@@ -8,6 +8,7 @@ import { buildOpenApi } from "./http/openapi";
 import { problemResponse } from "./http/problem";
 import { setFinalHeaders } from "./http/response-headers";
 import { withDeps } from "./middleware/deps";
+import { htmlSecurityHeaders } from "./middleware/html-security-headers";
 import { requestId } from "./middleware/request-id";
 import { adminRoutes } from "./routes/admin";
 import { authRoutes } from "./routes/auth";
@@ -34,6 +35,7 @@ app.use("*", async (c, next) => {
     if (!headers.has("Cache-Control")) headers.set("Cache-Control", "no-store");
   });
 });
+app.use("*", htmlSecurityHeaders);
 // Only browsers send Origin, and only their requests need CORS headers. Hono's cors middleware
 // copies the Response up to three times per request, so requests without Origin (apps, servers)
 // skip it and only get the `Vary: Origin` it would have added.
@@ -81,6 +83,15 @@ app.route(
   "/",
   serviceRoutes((serverUrl) => (openapi ??= buildOpenApi(app, { title: "edge-auth", version: "1.0.0", serverUrl }))),
 );
+
+// Anything else may be a static file (public/, wrangler.toml [assets]); served through the Worker so
+// the headers above apply to it. The API's own paths never fall through to files.
+app.on(["GET", "HEAD"], "*", async (c, next) => {
+  if (c.req.path.startsWith("/api/")) return next();
+  const file = await c.env.ASSETS.fetch(c.req.raw);
+  if (file.status === 404) return next();
+  return file;
+});
 
 app.notFound(() => {
   throw new AppError("not_found");

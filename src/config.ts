@@ -146,41 +146,65 @@ export type Config = Readonly<{
   refreshSecret: string;
 }>;
 
-export class ConfigError extends Error {}
+/** A deployment this service refuses to run: the settings to fix, by name (never their values). */
+export class ConfigError extends Error {
+  readonly settings: string[];
 
-const cache = new WeakMap<object, Config>();
+  constructor(settings: string[], reason = "missing or invalid") {
+    super(`invalid configuration (${reason}): ${settings.join(", ")}`);
+    this.settings = settings;
+  }
+}
 
-/** Bindings and vars parsed once per env object; a bad deployment fails loudly here, not mid-request. */
+// An isolate keeps its env object: a bad configuration is parsed and logged once, not per request.
+const cache = new WeakMap<object, Config | ConfigError>();
+
+/**
+ * Bindings and vars parsed once per env object; a bad deployment fails loudly here, not mid-request:
+ * every request then answers 503 service_unavailable (src/http/problem.ts).
+ */
 export function loadConfig(env: Env): Config {
   const hit = cache.get(env);
+  if (hit instanceof ConfigError) throw hit;
   if (hit) return hit;
-  const parsed = ConfigSchema.safeParse(env);
-  if (!parsed.success) {
-    // Name the offending settings, never their values (they may be secrets).
-    const names = [...new Set(parsed.error.issues.map((i) => String(i.path[0])))].join(", ");
-    throw new ConfigError(`invalid configuration: ${names}`);
+  let result: Config | ConfigError;
+  try {
+    result = parse(env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    result = err;
+    console.error(JSON.stringify({ level: "error", event: "config_invalid", settings: err.settings, error: err.message }));
   }
-  const config = build(parsed.data, env.JWT_SIGNING_KEYS);
-  cache.set(env, config);
-  return config;
+  cache.set(env, result);
+  if (result instanceof ConfigError) throw result;
+  return result;
+}
+
+function parse(env: Env): Config {
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError([...new Set(parsed.error.issues.map((i) => String(i.path[0])))]);
+  return build(parsed.data, env.JWT_SIGNING_KEYS);
 }
 
 function build(v: Parsed, signingKeysSource: string): Config {
   const isLocal = v.ENVIRONMENT === "development" || v.ENVIRONMENT === "test";
-  const problems: string[] = [];
   // Console providers print codes to the log: never in a deployed environment.
-  if (!isLocal && v.MAIL_PROVIDER === "console") problems.push("MAIL_PROVIDER=console outside development");
-  if (!isLocal && v.SMS_PROVIDER === "console") problems.push("SMS_PROVIDER=console outside development");
-  if (v.MAIL_PROVIDER === "resend" && !v.RESEND_API_KEY) problems.push("RESEND_API_KEY");
+  if (!isLocal) {
+    const consoleDelivery = [v.MAIL_PROVIDER === "console" && "MAIL_PROVIDER", v.SMS_PROVIDER === "console" && "SMS_PROVIDER"];
+    const named = consoleDelivery.filter((name): name is string => Boolean(name));
+    if (named.length > 0) throw new ConfigError(["ENVIRONMENT", ...named], "console delivery outside development");
+  }
+  const missing: string[] = [];
+  if (v.MAIL_PROVIDER === "resend" && !v.RESEND_API_KEY) missing.push("RESEND_API_KEY");
   const bulksmsbd =
     v.BULKSMSBD_API_KEY && v.BULKSMSBD_SENDER_ID ? { apiKey: v.BULKSMSBD_API_KEY, senderId: v.BULKSMSBD_SENDER_ID } : undefined;
-  if (v.SMS_PROVIDER === "bulksmsbd" && !bulksmsbd) problems.push("BULKSMSBD_API_KEY, BULKSMSBD_SENDER_ID");
+  if (v.SMS_PROVIDER === "bulksmsbd" && !bulksmsbd) missing.push("BULKSMSBD_API_KEY", "BULKSMSBD_SENDER_ID");
   const twilio =
     v.TWILIO_ACCOUNT_SID && v.TWILIO_AUTH_TOKEN && v.TWILIO_FROM
       ? { accountSid: v.TWILIO_ACCOUNT_SID, authToken: v.TWILIO_AUTH_TOKEN, from: v.TWILIO_FROM }
       : undefined;
-  if (v.SMS_PROVIDER === "twilio" && !twilio) problems.push("TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM");
-  if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join("; ")}`);
+  if (v.SMS_PROVIDER === "twilio" && !twilio) missing.push("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM");
+  if (missing.length > 0) throw new ConfigError(missing, "the delivery provider's secrets are missing");
   return {
     environment: v.ENVIRONMENT,
     isLocal,

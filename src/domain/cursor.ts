@@ -9,13 +9,26 @@ export function encodeCursor(position: Position): string {
   return base64url(new TextEncoder().encode(JSON.stringify([position.at.getTime(), position.id])));
 }
 
-/** A cursor this service did not make is a 400 naming the `cursor` parameter. */
+/** The largest time a Date holds (ECMA-262 §21.4.1.1): beyond it, `new Date` is invalid. */
+const MAX_DATE_MS = 8.64e15;
+/** Row ids as this service writes them (crypto.randomUUID). */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function isPosition(value: unknown): value is [number, string] {
+  if (!Array.isArray(value) || value.length !== 2) return false;
+  const [at, id] = value as [unknown, unknown];
+  const validTime = typeof at === "number" && Number.isSafeInteger(at) && at >= 0 && at <= MAX_DATE_MS;
+  return validTime && typeof id === "string" && UUID.test(id);
+}
+
+/**
+ * A cursor this service did not make is a 400 naming the `cursor` parameter, also when it parses:
+ * a position no row can have would otherwise answer an empty page as if the list had ended.
+ */
 export function decodeCursor(cursor: string): Position {
   try {
     const value: unknown = JSON.parse(new TextDecoder().decode(fromBase64url(cursor)));
-    if (Array.isArray(value) && value.length === 2 && Number.isSafeInteger(value[0]) && typeof value[1] === "string") {
-      return { at: new Date(value[0] as number), id: value[1] };
-    }
+    if (isPosition(value)) return { at: new Date(value[0]), id: value[1] };
   } catch {
     // falls through to the validation error
   }

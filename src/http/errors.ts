@@ -52,10 +52,12 @@ export class AppError extends Error {
   readonly detail: string | undefined;
   readonly errors: FieldError[] | undefined;
   readonly retryAfter: number | undefined;
+  /** The request carried no credentials at all: its challenge names no error (RFC 6750 §3.1). */
+  readonly noCredentials: boolean;
 
   constructor(
     code: ErrorCode,
-    options: { detail?: string; errors?: FieldError[]; retryAfter?: number; cause?: unknown } = {},
+    options: { detail?: string; errors?: FieldError[]; retryAfter?: number; noCredentials?: boolean; cause?: unknown } = {},
   ) {
     super(code, { cause: options.cause });
     this.code = code;
@@ -63,5 +65,6 @@ export class AppError extends Error {
     this.detail = options.detail;
     this.errors = options.errors;
     this.retryAfter = options.retryAfter;
+    this.noCredentials = options.noCredentials ?? false;
   }
 }

@@ -31,7 +31,11 @@ export const KycApplicationSchema = z
 export const KycUserSummarySchema = z
   .object({
     id: z.uuid(),
-    email: z.string().nullable(),
+    email: z.string().nullable().meta({ description: "The applicant's verified email address; null when none is proved" }),
+    phone: z.string().nullable().meta({ description: "The applicant's verified phone number (E.164); null when none is proved" }),
+    unverified_email: z.string().nullable().meta({
+      description: "An address typed at phone sign-up and never proved: it may belong to someone else, so it identifies no one",
+    }),
     full_name: z.string().nullable(),
     role: z.enum(["CUSTOMER", "PROVIDER", "ADMIN"]),
     kyc_status: z.enum(["NOT_SUBMITTED", "PENDING", "APPROVED", "REJECTED"]),
@@ -78,6 +82,8 @@ function toUserSummary(u: KycUserSummary): z.infer<typeof KycUserSummarySchema> 
   return {
     id: u.id,
     email: u.email,
+    phone: u.phone,
+    unverified_email: u.unverifiedEmail,
     full_name: u.fullName,
     role: u.role as z.infer<typeof KycUserSummarySchema>["role"],
     kyc_status: u.kycStatus as z.infer<typeof KycUserSummarySchema>["kyc_status"],

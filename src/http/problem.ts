@@ -8,7 +8,8 @@ const TOKEN_CODES = new Set(["invalid_access_token"]);
 /** The one place that builds an error body: RFC 9457 problem+json. Internal reasons never reach the wire. */
 export function problemResponse(err: unknown, c: Context): Response {
   const appError = toAppError(err);
-  if (appError.status >= 500) {
+  // A bad configuration was logged once, when it was found (src/config.ts); not again per request.
+  if (appError.status >= 500 && !(err instanceof ConfigError)) {
     // Log the cause for operators; the client only sees the generic problem.
     console.error(JSON.stringify({ level: "error", request_id: c.get("requestId"), error: describe(err) }));
   }
@@ -25,13 +26,18 @@ export function problemResponse(err: unknown, c: Context): Response {
     "Cache-Control": "no-store",
   };
   if (appError.retryAfter !== undefined) headers["Retry-After"] = String(Math.max(1, Math.ceil(appError.retryAfter)));
-  if (TOKEN_CODES.has(appError.code)) headers["WWW-Authenticate"] = 'Bearer error="invalid_token"';
+  if (TOKEN_CODES.has(appError.code)) {
+    // RFC 6750 §3.1: a request without credentials is only told how to authenticate, with no error.
+    headers["WWW-Authenticate"] = appError.noCredentials ? 'Bearer realm="edge-auth"' : 'Bearer error="invalid_token"';
+  }
   return new Response(JSON.stringify(body), { status: appError.status, headers });
 }
 
 function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
-  if (err instanceof ConfigError) return new AppError("service_unavailable");
+  if (err instanceof ConfigError) {
+    return new AppError("service_unavailable", { detail: "The service is not configured; its log names the settings to fix" });
+  }
   if (err instanceof HTTPException) {
     // Hono's own guards (body limit, header checks) throw these; map them to our catalogue.
     if (err.status === 413) return new AppError("payload_too_large");

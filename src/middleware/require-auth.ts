@@ -13,6 +13,8 @@ import { sessionIsOpen } from "../storage/hot-cache";
 export const requireAuth = attachDoc(
   createMiddleware<AppEnv>(async (c, next) => {
     const header = c.req.header("Authorization") ?? "";
+    // Another scheme (Basic, a cookie-less browser) is no Bearer credential at all.
+    if (!/^bearer(\s|$)/i.test(header)) throw new AppError("invalid_access_token", { noCredentials: true });
     const match = /^Bearer ([A-Za-z0-9_.-]+)$/.exec(header);
     if (!match) throw new AppError("invalid_access_token");
     const { config, kv } = c.var.deps;

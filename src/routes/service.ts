@@ -1,14 +1,15 @@
-import { Scalar } from "@scalar/hono-api-reference";
 import { Hono } from "hono";
 import { z } from "zod";
 import { publicJwks } from "../domain/tokens";
 import type { AppEnv } from "../http/app-env";
 import { describeRoute } from "../http/openapi-meta";
+import { renderReferencePage } from "../http/reference-page";
 
 const TAGS = ["Service"];
 
 /** Routes at the root: health, keys, and the API's own description. `openapi` is built lazily by app.ts. */
 export function serviceRoutes(openapi: (serverUrl: string) => unknown) {
+  let reference: string | undefined;
   return new Hono<AppEnv>()
     .get(
       "/health",
@@ -32,5 +33,8 @@ export function serviceRoutes(openapi: (serverUrl: string) => unknown) {
       },
     )
     .get("/openapi.json", (c) => c.json(openapi(c.var.deps.config.publicBaseUrl) as object, 200))
-    .get("/docs", Scalar({ url: "/openapi.json", pageTitle: "edge-auth API" }));
+    .get("/docs", (c) => {
+      reference ??= renderReferencePage(openapi(c.var.deps.config.publicBaseUrl) as Record<string, unknown>);
+      return c.html(reference, 200);
+    });
 }

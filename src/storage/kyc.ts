@@ -9,12 +9,24 @@ export type DocumentKind = (typeof DOCUMENT_KINDS)[number];
 export type KycApplication = typeof kycApplications.$inferSelect;
 export type KycDocument = typeof kycDocuments.$inferSelect;
 export type KycApplicationWithDocuments = KycApplication & { documents: KycDocument[] };
-export type KycUserSummary = { id: string; email: string | null; fullName: string | null; role: string; kycStatus: string };
+export type KycUserSummary = {
+  id: string;
+  email: string | null;
+  phone: string | null;
+  unverifiedEmail: string | null;
+  fullName: string | null;
+  role: string;
+  kycStatus: string;
+};
 export type KycListItem = KycApplication & { user: KycUserSummary };
 
+// An admin weighs an application against the applicant's identifiers: only proved ones are theirs.
+// An address typed at phone sign-up may be anyone's, so it stays apart, named as unproved.
 const userSummary = {
   id: users.id,
-  email: sql<string | null>`COALESCE(${users.email}, ${users.unverifiedEmail})`,
+  email: sql<string | null>`CASE WHEN ${users.isEmailVerified} THEN ${users.email} END`,
+  phone: sql<string | null>`CASE WHEN ${users.isPhoneVerified} THEN ${users.phone} END`,
+  unverifiedEmail: users.unverifiedEmail,
   fullName: users.fullName,
   role: users.role,
   kycStatus: users.kycStatus,

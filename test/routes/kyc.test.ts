@@ -85,7 +85,7 @@ describe("KYC submission and review", () => {
     expect(got.status).toBe(200);
     const { application: full } = await got.json<Json>();
     expect(full).toMatchObject({ id: application.id, status: "PENDING", documents: application.documents, decided_by: null });
-    expect(full.user).toEqual({ id: user.id, email: user.email, full_name: "Test User", role: "CUSTOMER", kyc_status: "PENDING" });
+    expect(full.user).toEqual({ id: user.id, email: user.email, phone: null, unverified_email: null, full_name: "Test User", role: "CUSTOMER", kyc_status: "PENDING" });
 
     const front = application.documents.find((d: Json) => d.kind === "front");
     const doc = await authed(admin.token, `/admin/kyc/${application.id}/documents/${front.id}`);

@@ -9,7 +9,7 @@ import { call, login, signedInUser, type Json } from "../helpers";
 
 /**
  * pass: the caller reaches the handler (any answer but 401/403, and no server error);
- * unauthenticated: 401 invalid_access_token; forbidden / kyc_required: 403 with that code;
+ * unauthenticated: 401 invalid_access_token with a bare Bearer challenge (no token sent); forbidden / kyc_required: 403 with that code;
  * session_not_found: 404, another user's session is not even admitted to exist;
  * signed: public but signed, never asks for a bearer token, a missing signature is 401 invalid_signature.
  */
@@ -158,7 +158,7 @@ async function expectOutcome(res: Response, outcome: Outcome, label: string): Pr
       return;
     case "unauthenticated":
       expect(seen, label).toEqual({ status: 401, code: "invalid_access_token" });
-      expect(res.headers.get("WWW-Authenticate"), label).toBe('Bearer error="invalid_token"');
+      expect(res.headers.get("WWW-Authenticate"), label).toBe('Bearer realm="edge-auth"');
       return;
     case "forbidden":
     case "kyc_required":
