@@ -2,7 +2,7 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { loadConfig } from "./config";
-import { AppError } from "./http/errors";
+import { AppError } from "./errors";
 import type { AppEnv } from "./http/app-env";
 import { buildOpenApi } from "./http/openapi";
 import { problemResponse } from "./http/problem";

@@ -1,7 +1,7 @@
 import app from "./app";
 import { scheduled } from "./scheduled";
 
-export { UserGuard } from "./durable/user-guard";
+export { SubjectStore } from "./durable/subject-store";
 
 export default {
   fetch: app.fetch,

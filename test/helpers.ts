@@ -139,7 +139,7 @@ export function testDeps(): { deps: Deps; settle: () => Promise<void> } {
       config,
       db: database(env.DB),
       kv: env.KV,
-      guards: env.USER_GUARD,
+      subjects: env.SUBJECTS,
       mailer: mailerFor(config),
       sms: smsSenderFor(config),
       defer: (work) => void pending.push(Promise.resolve().then(work)),

@@ -1,9 +1,9 @@
-import { AppError } from "../http/errors";
+import { AppError } from "../errors";
 import { patchRoleAndActivation, searchUsers, type AdminPatch } from "../storage/admin-users";
 import { listAuditEvents, type AuditEventRow } from "../storage/audit";
 import { findUserById, toPublicUser, type User } from "../storage/users";
 import { decodeCursor, encodeCursor, type Position } from "./cursor";
-import { revokedHere, userGuard, type Deps } from "./deps";
+import { revokedHere, userSubject, type Deps } from "./deps";
 
 export type Page<T> = { items: T[]; nextCursor: string | null };
 
@@ -45,7 +45,7 @@ export async function updateUserAsAdmin(deps: Deps, actorId: string, userId: str
   // sign-in racing the deactivation cannot keep a session.
   let revoked = 0;
   if (patch.isActive !== undefined) {
-    revoked = revokedHere(deps, await userGuard(deps, userId).setActive({ userId, active: patch.isActive, now })).revoked.length;
+    revoked = revokedHere(deps, await userSubject(deps, userId).setActive({ userId, active: patch.isActive, now })).revoked.length;
   }
   if (before.isActive !== after.isActive) {
     deps.audit({
@@ -62,7 +62,7 @@ export async function updateUserAsAdmin(deps: Deps, actorId: string, userId: str
 export async function revokeUserSessions(deps: Deps, actorId: string, userId: string, now: number): Promise<number> {
   const user = await findUserById(deps.db, userId);
   if (!user) throw new AppError("user_not_found");
-  const { revoked } = revokedHere(deps, await userGuard(deps, userId).revokeSessions({ userId, ids: null, now }));
+  const { revoked } = revokedHere(deps, await userSubject(deps, userId).revokeSessions({ userId, ids: null, now }));
   deps.audit({ action: "admin.sessions_revoked", actorId, subjectId: userId, details: { revoked: revoked.length } });
   return revoked.length;
 }

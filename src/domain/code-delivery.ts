@@ -1,6 +1,6 @@
 import { DeliveryError } from "../delivery/errors";
-import type { UserGuard } from "../durable/user-guard";
-import { AppError } from "../http/errors";
+import type { SubjectStore } from "../durable/subject-store";
+import { AppError } from "../errors";
 import type { Deps } from "./deps";
 
 /**
@@ -9,14 +9,14 @@ import type { Deps } from "./deps";
  * `delivery_failed`.
  */
 export async function deliverCode(
-  guard: DurableObjectStub<UserGuard>,
+  subject: DurableObjectStub<SubjectStore>,
   undo: { purpose: string; counter: string; dropRecord: boolean },
   send: () => Promise<void>,
 ): Promise<void> {
   try {
     await send();
   } catch (err) {
-    await guard.undoSend(undo);
+    await subject.undoSend(undo);
     if (err instanceof DeliveryError) {
       console.error(JSON.stringify({ level: "error", event: "delivery_failed", purpose: undo.purpose, reason: err.message }));
       throw new AppError("delivery_failed", { cause: err });
@@ -32,9 +32,9 @@ export async function deliverCode(
  */
 export function deliverCodeInBackground(
   defer: Deps["defer"],
-  guard: DurableObjectStub<UserGuard>,
+  subject: DurableObjectStub<SubjectStore>,
   undo: { purpose: string; counter: string; dropRecord: boolean },
   send: () => Promise<void>,
 ): void {
-  defer(() => deliverCode(guard, undo, send).catch(() => undefined));
+  defer(() => deliverCode(subject, undo, send).catch(() => undefined));
 }

@@ -1,4 +1,4 @@
-import { AppError } from "../http/errors";
+import { AppError } from "../errors";
 import { base64url, fromBase64url } from "./crypto";
 
 /** A position in a list ordered by (time, id): the last row of a page. */

@@ -1,7 +1,7 @@
 import type { Config } from "../config";
 import type { Mailer } from "../delivery/mailer";
 import type { SmsSender } from "../delivery/sms";
-import type { UserGuard } from "../durable/user-guard";
+import type { SubjectStore } from "../durable/subject-store";
 import type { Db } from "../storage/db";
 import { sessionsRevoked } from "../storage/hot-cache";
 import type { AuditEvent } from "./audit";
@@ -12,7 +12,7 @@ export type Deps = {
   config: Config;
   db: Db;
   kv: KVNamespace;
-  guards: DurableObjectNamespace<UserGuard>;
+  subjects: DurableObjectNamespace<SubjectStore>;
   mailer: Mailer;
   sms: SmsSender;
   /**
@@ -36,23 +36,23 @@ export function revokedHere<T extends { revoked: string[] }>(deps: Deps, answer:
   return answer;
 }
 
-export function userGuard(deps: Deps, userId: string) {
-  return deps.guards.get(deps.guards.idFromName(`user:${userId}`));
+export function userSubject(deps: Deps, userId: string) {
+  return deps.subjects.get(deps.subjects.idFromName(`user:${userId}`));
 }
 
-export function emailGuard(deps: Deps, email: string) {
-  return deps.guards.get(deps.guards.idFromName(`email:${email}`));
+export function emailSubject(deps: Deps, email: string) {
+  return deps.subjects.get(deps.subjects.idFromName(`email:${email}`));
 }
 
-export function phoneGuard(deps: Deps, phone: string) {
-  return deps.guards.get(deps.guards.idFromName(`phone:${phone}`));
+export function phoneSubject(deps: Deps, phone: string) {
+  return deps.subjects.get(deps.subjects.idFromName(`phone:${phone}`));
 }
 
 /**
  * Per-client-address counters (an IPv6 address counts by its /64: src/domain/client-address.ts);
  * null when the request carries no client address (local tools, tests).
  */
-export function ipGuard(deps: Deps, ip: string | null) {
+export function ipSubject(deps: Deps, ip: string | null) {
   const subject = rateLimitSubject(ip);
-  return subject ? deps.guards.get(deps.guards.idFromName(`ip:${subject}`)) : null;
+  return subject ? deps.subjects.get(deps.subjects.idFromName(`ip:${subject}`)) : null;
 }

@@ -2,13 +2,13 @@ import { Google, generateCodeVerifier, generateState } from "arctic";
 import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from "jose";
 import { z } from "zod";
 import type { Config } from "../config";
-import { AppError } from "../http/errors";
+import { AppError } from "../errors";
 import { uniqueViolation } from "../storage/db";
 import { findIdentity, insertUserWithIdentity, linkIdentity, updateIdentityEmail } from "../storage/identities";
 import { GOOGLE_STATE_TTL_SECONDS, kvKeys, kvTtl } from "../storage/kv-keys";
 import { findUserByEmail, findUserById, type User } from "../storage/users";
 import { randomToken, sha256Hex, timingSafeEqual } from "./crypto";
-import { userGuard, type Deps, type RequestMeta } from "./deps";
+import { userSubject, type Deps, type RequestMeta } from "./deps";
 import { normalizeEmail } from "./registration";
 import { signIn, type Device } from "./session-tokens";
 
@@ -270,7 +270,7 @@ export async function completeGoogleSignIn(deps: Deps, record: StateRecord, code
 async function issueExchangeCode(deps: Deps, userId: string, grant: ExchangeGrant, now: number): Promise<string> {
   const code = `${userId}.${randomToken(32)}`;
   const hash = await sha256Hex(code);
-  const put = await userGuard(deps, userId).putCode({
+  const put = await userSubject(deps, userId).putCode({
     purpose: `${EXCHANGE_PURPOSE}:${hash}`,
     codeHmac: "",
     linkHash: hash,
@@ -296,7 +296,7 @@ export async function redeemGoogleExchangeCode(
   if (!match) throw new AppError("invalid_code");
   const userId = match[1]!;
   const hash = await sha256Hex(input.code);
-  const result = await userGuard(deps, userId).verifyLink({ purpose: `${EXCHANGE_PURPOSE}:${hash}`, linkHash: hash, now });
+  const result = await userSubject(deps, userId).verifyLink({ purpose: `${EXCHANGE_PURPOSE}:${hash}`, linkHash: hash, now });
   if (!result.ok) throw new AppError("invalid_code");
   const grant = JSON.parse(result.payload) as ExchangeGrant;
   if (grant.device_id !== input.device.deviceId) throw new AppError("invalid_code");

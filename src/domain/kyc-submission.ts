@@ -1,4 +1,4 @@
-import { AppError, type FieldError } from "../http/errors";
+import { AppError, type FieldError } from "../errors";
 import { uniqueViolation, type Db } from "../storage/db";
 import {
   findApplicationRow,
@@ -12,7 +12,7 @@ import {
 } from "../storage/kyc";
 import { deleteKycObjects, kycObjectKey, putKycObject } from "../storage/kyc-objects";
 import { DOCUMENT_KINDS } from "../storage/schema";
-import { userGuard, type Deps } from "./deps";
+import { userSubject, type Deps } from "./deps";
 import { detectDocumentType } from "./kyc";
 
 /** How much of a file is read to decide its type: far more than any signature file-type checks. */
@@ -33,9 +33,9 @@ export type Upload = { kind: DocumentKind; chunks: Uint8Array[]; size: number };
  * never have more than one upload's worth of memory in the isolate.
  */
 export async function withUploadSlot<T>(deps: Deps, userId: string, now: number, work: () => Promise<T>): Promise<T> {
-  const guard = userGuard(deps, userId);
+  const subject = userSubject(deps, userId);
   const holder = crypto.randomUUID();
-  const claim = await guard.claimUpload({ holder, now, ms: UPLOAD_SLOT_MS });
+  const claim = await subject.claimUpload({ holder, now, ms: UPLOAD_SLOT_MS });
   if (!claim.ok) {
     throw new AppError("rate_limited", {
       detail: "Another KYC upload of yours is in progress",
@@ -45,7 +45,7 @@ export async function withUploadSlot<T>(deps: Deps, userId: string, now: number,
   try {
     return await work();
   } finally {
-    await guard.releaseUpload({ holder }).catch((cause) => console.error("kyc: upload slot left to expire", cause));
+    await subject.releaseUpload({ holder }).catch((cause) => console.error("kyc: upload slot left to expire", cause));
   }
 }
 

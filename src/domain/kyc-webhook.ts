@@ -1,4 +1,4 @@
-import { AppError } from "../http/errors";
+import { AppError } from "../errors";
 import { uniqueViolation } from "../storage/db";
 import { decideApplication, findApplicationRow, webhookEventExists } from "../storage/kyc";
 import { timingSafeEqual } from "./crypto";

@@ -1,5 +1,5 @@
 import { fileTypeFromBuffer } from "file-type";
-import { AppError } from "../http/errors";
+import { AppError } from "../errors";
 import type { Db } from "../storage/db";
 import {
   decideApplication,

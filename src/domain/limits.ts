@@ -1,13 +1,13 @@
 import type { Limit } from "../config";
-import { AppError } from "../http/errors";
-import type { UserGuard } from "../durable/user-guard";
-import { ipGuard, type Deps } from "./deps";
+import { AppError } from "../errors";
+import type { SubjectStore } from "../durable/subject-store";
+import { ipSubject, type Deps } from "./deps";
 
-type Guard = DurableObjectStub<UserGuard>;
+type Subject = DurableObjectStub<SubjectStore>;
 
 /** Counts one event on a subject's Durable Object; over the limit → 429 with Retry-After. */
-export async function enforceLimit(guard: Guard, name: string, limit: Limit, now: number): Promise<void> {
-  const result = await guard.hit({ name, count: limit.count, windowMs: limit.windowSeconds * 1000, now });
+export async function enforceLimit(subject: Subject, name: string, limit: Limit, now: number): Promise<void> {
+  const result = await subject.hit({ name, count: limit.count, windowMs: limit.windowSeconds * 1000, now });
   if (!result.ok) throw new AppError("rate_limited", { retryAfter: result.retryAfterMs / 1000 });
 }
 
@@ -16,8 +16,8 @@ export async function enforceLimit(guard: Guard, name: string, limit: Limit, now
  * only come from local tools and tests, and are not counted.
  */
 export async function enforceIpLimit(deps: Deps, ip: string | null, name: string, limit: Limit, now: number): Promise<void> {
-  const guard = ipGuard(deps, ip);
-  if (guard) await enforceLimit(guard, name, limit, now);
+  const subject = ipSubject(deps, ip);
+  if (subject) await enforceLimit(subject, name, limit, now);
 }
 
 /** A limit as the Durable Object's counters take it. */

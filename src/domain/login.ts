@@ -1,7 +1,7 @@
-import type { CooldownResult, UserGuard } from "../durable/user-guard";
-import { AppError } from "../http/errors";
+import type { CooldownResult, SubjectStore } from "../durable/subject-store";
+import { AppError } from "../errors";
 import { findUserByEmail, updatePasswordHash, type User } from "../storage/users";
-import { emailGuard, type Deps, type RequestMeta } from "./deps";
+import { emailSubject, type Deps, type RequestMeta } from "./deps";
 import { DEVICE_LOGIN_BUDGET, deviceBudget, deviceTokenUser, issueDeviceToken } from "./device-tokens";
 import { COUNTERS, enforceIpLimit } from "./limits";
 import { burnPasswordCheck, hashPassword, needsRehash, verifyPassword } from "./passwords";
@@ -18,9 +18,9 @@ export async function loginWithPassword(
   const { config } = deps;
   await enforceIpLimit(deps, meta.ip, COUNTERS.login, config.login.ipLimit, now);
   // The per-account throttle lives in the address's Durable Object, known or not (no enumeration).
-  const guard = emailGuard(deps, email);
+  const subject = emailSubject(deps, email);
   const vouched = input.deviceToken ? await deviceTokenUser(config, input.deviceToken, input.device.deviceId, now) : null;
-  const { slot, user, budget } = await reserveAttempt(deps, guard, email, vouched, input.device, now);
+  const { slot, user, budget } = await reserveAttempt(deps, subject, email, vouched, input.device, now);
   const failed = (reason: string) =>
     deps.audit({
       action: reason === "throttled" ? "login.throttled" : "login.failed",
@@ -42,7 +42,7 @@ export async function loginWithPassword(
     throw new AppError("invalid_credentials");
   }
   // A recognised device clears only its own budget: a lock others caused stays on for them.
-  await guard.loginSucceeded(budget ? { budget } : {});
+  await subject.loginSucceeded(budget ? { budget } : {});
   // Only after a correct password, so these answers reveal nothing to someone guessing.
   if (!user.isEmailVerified) {
     failed("email_not_verified");
@@ -62,7 +62,7 @@ export async function loginWithPassword(
  */
 async function reserveAttempt(
   deps: Deps,
-  guard: DurableObjectStub<UserGuard>,
+  subject: DurableObjectStub<SubjectStore>,
   email: string,
   vouchedUserId: string | null,
   device: Device,
@@ -71,12 +71,12 @@ async function reserveAttempt(
   const { login } = deps.config;
   const shared = { now, delayAfter: login.delayAfter, lockAfter: login.lockAfter, lockMs: login.lockSeconds * 1000 };
   if (!vouchedUserId) {
-    const [slot, user] = await Promise.all([guard.beginLogin(shared), findUserByEmail(deps.db, email)]);
+    const [slot, user] = await Promise.all([subject.beginLogin(shared), findUserByEmail(deps.db, email)]);
     return { slot, user, budget: undefined };
   }
   const user = await findUserByEmail(deps.db, email);
-  if (user?.id !== vouchedUserId) return { slot: await guard.beginLogin(shared), user, budget: undefined };
+  if (user?.id !== vouchedUserId) return { slot: await subject.beginLogin(shared), user, budget: undefined };
   const budget = deviceBudget(user.id, device.deviceId);
-  const slot = await guard.beginLogin({ ...shared, budget, delayAfter: DEVICE_LOGIN_BUDGET, lockAfter: DEVICE_LOGIN_BUDGET });
+  const slot = await subject.beginLogin({ ...shared, budget, delayAfter: DEVICE_LOGIN_BUDGET, lockAfter: DEVICE_LOGIN_BUDGET });
   return { slot, user, budget };
 }

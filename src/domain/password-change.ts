@@ -1,6 +1,6 @@
-import { AppError } from "../http/errors";
+import { AppError } from "../errors";
 import { findUserById, updatePasswordHash } from "../storage/users";
-import { revokedHere, userGuard, type Deps } from "./deps";
+import { revokedHere, userSubject, type Deps } from "./deps";
 import { assertAcceptablePassword } from "./password-policy";
 import { hashPassword, verifyPassword } from "./passwords";
 
@@ -14,9 +14,9 @@ export async function changePassword(
   const { config } = deps;
   const user = await findUserById(deps.db, auth.userId);
   if (!user || !user.isActive) throw new AppError("invalid_access_token");
-  const guard = userGuard(deps, user.id);
+  const subject = userSubject(deps, user.id);
   // A stolen access token must not become a way to guess the password: same throttle as login.
-  const slot = await guard.beginLogin({
+  const slot = await subject.beginLogin({
     now,
     delayAfter: config.login.delayAfter,
     lockAfter: config.login.lockAfter,
@@ -27,7 +27,7 @@ export async function changePassword(
     deps.audit({ action: "login.failed", subjectId: user.id, details: { method: "password_change", reason: "wrong_password" } });
     throw new AppError("invalid_credentials");
   }
-  await guard.loginSucceeded();
+  await subject.loginSucceeded();
   if (input.newPassword === input.currentPassword) {
     throw new AppError("weak_password", {
       detail: "The new password must differ from the current one",
@@ -36,6 +36,6 @@ export async function changePassword(
   }
   await assertAcceptablePassword(config, input.newPassword, { email: user.email, field: "new_password" });
   await updatePasswordHash(deps.db, user.id, await hashPassword(input.newPassword), new Date(now));
-  const { revoked } = revokedHere(deps, await guard.revokeSessions({ userId: user.id, ids: null, now, exceptId: auth.sessionId }));
+  const { revoked } = revokedHere(deps, await subject.revokeSessions({ userId: user.id, ids: null, now, exceptId: auth.sessionId }));
   deps.audit({ action: "password.changed", actorId: user.id, details: { session_id: auth.sessionId, sessions_revoked: revoked.length } });
 }

@@ -1,5 +1,5 @@
 import type { Config } from "../config";
-import { AppError } from "../http/errors";
+import { AppError } from "../errors";
 import { sha1Hex } from "./crypto";
 
 // NIST SP 800-63B §5.1.1.2: length 8–128 (checked by the schemas), no composition rules, and a

@@ -1,10 +1,10 @@
-import { resendCooldownName } from "../durable/user-guard";
-import { AppError } from "../http/errors";
+import { resendCooldownName } from "../durable/subject-store";
+import { AppError } from "../errors";
 import { kvKeys, kvTtl } from "../storage/kv-keys";
 import { findUserByEmail, findUserById, updatePasswordHash } from "../storage/users";
 import { randomDigits, randomToken, sha256Hex } from "./crypto";
 import { deliverCodeInBackground } from "./code-delivery";
-import { emailGuard, revokedHere, userGuard, type Deps, type RequestMeta } from "./deps";
+import { emailSubject, revokedHere, userSubject, type Deps, type RequestMeta } from "./deps";
 import { COUNTERS, enforceIpLimit, enforceLimit } from "./limits";
 import { assertAcceptablePassword } from "./password-policy";
 import { hashPassword } from "./passwords";
@@ -21,14 +21,14 @@ export async function requestPasswordReset(deps: Deps, rawEmail: string, meta: R
   const email = normalizeEmail(rawEmail);
   const { config } = deps;
   await enforceIpLimit(deps, meta.ip, COUNTERS.emailSends, config.limits.emailSendsIp, now);
-  const guard = emailGuard(deps, email);
+  const subject = emailSubject(deps, email);
   const cooldownMs = config.resendCooldown * 1000;
   const [user, cooldown] = await Promise.all([
     findUserByEmail(deps.db, email),
-    guard.claimCooldown({ name: resendCooldownName(PURPOSE), now, ms: cooldownMs }),
+    subject.claimCooldown({ name: resendCooldownName(PURPOSE), now, ms: cooldownMs }),
   ]);
   if (!cooldown.ok) throw new AppError("rate_limited", { retryAfter: cooldown.retryAfterMs / 1000 });
-  await enforceLimit(guard, COUNTERS.emailSends, config.limits.emailSendsPerAddress, now);
+  await enforceLimit(subject, COUNTERS.emailSends, config.limits.emailSendsPerAddress, now);
 
   const code = randomDigits(6);
   const link = randomToken(32);
@@ -37,8 +37,8 @@ export async function requestPasswordReset(deps: Deps, rawEmail: string, meta: R
   if (!user || !user.isActive) return;
 
   const url = `${config.frontendUrl}/reset-password?token=${encodeURIComponent(link)}`;
-  deliverCodeInBackground(deps.defer, guard, { purpose: PURPOSE, counter: COUNTERS.emailSends, dropRecord: true }, async () => {
-    await guard.putCode({
+  deliverCodeInBackground(deps.defer, subject, { purpose: PURPOSE, counter: COUNTERS.emailSends, dropRecord: true }, async () => {
+    await subject.putCode({
       purpose: PURPOSE,
       codeHmac: hmac,
       linkHash,
@@ -78,10 +78,10 @@ export async function confirmPasswordReset(deps: Deps, proof: ResetProof, newPas
   }
   // Refuse a weak password before spending the code.
   await assertAcceptablePassword(config, newPassword, { email, field: "new_password" });
-  const guard = emailGuard(deps, email);
+  const subject = emailSubject(deps, email);
   const result = linkHash
-    ? await guard.verifyLink({ purpose: PURPOSE, linkHash, now })
-    : await guard.verifyCode({
+    ? await subject.verifyLink({ purpose: PURPOSE, linkHash, now })
+    : await subject.verifyCode({
         purpose: PURPOSE,
         codeHmac: await codeHmac(deps, PURPOSE, email, (proof as { code: string }).code),
         now,
@@ -97,11 +97,11 @@ export async function confirmPasswordReset(deps: Deps, proof: ResetProof, newPas
   if (!user || !user.isActive || user.email !== email) throw new AppError(linkHash ? "invalid_token" : "invalid_code");
   await updatePasswordHash(deps.db, user.id, await hashPassword(newPassword), new Date(now));
   const [{ revoked }] = await Promise.all([
-    userGuard(deps, user.id)
+    userSubject(deps, user.id)
       .revokeSessions({ userId: user.id, ids: null, now })
       .then((answer) => revokedHere(deps, answer)),
     // A reset proves control of the address: lift any login lock on it.
-    guard.loginSucceeded(),
+    subject.loginSucceeded(),
   ]);
   deps.audit({ action: "password.reset", actorId: user.id, details: { via: linkHash ? "link" : "code", sessions_revoked: revoked.length } });
 }

@@ -1,10 +1,10 @@
-import { AppError } from "../http/errors";
-import { toE164 } from "../http/phone";
+import { AppError } from "../errors";
+import { toE164 } from "./phone-number";
 import { uniqueViolation } from "../storage/db";
 import { findAccountByPhone, insertUserWithProvedPhone, type User } from "../storage/users";
 import { deliverCode } from "./code-delivery";
 import { randomDigits } from "./crypto";
-import { phoneGuard, type Deps, type RequestMeta } from "./deps";
+import { phoneSubject, type Deps, type RequestMeta } from "./deps";
 import { COUNTERS, counter, enforceIpLimit } from "./limits";
 import { codeHmac, normalizeEmail } from "./registration";
 import { signIn, type Device } from "./session-tokens";
@@ -34,11 +34,11 @@ export async function sendPhoneOtp(deps: Deps, rawPhone: string, meta: RequestMe
   const phone = normalizePhone(deps, rawPhone);
   const { config } = deps;
   await enforceIpLimit(deps, meta.ip, COUNTERS.smsSends, config.limits.otpSendsIp, now);
-  const guard = phoneGuard(deps, phone);
+  const subject = phoneSubject(deps, phone);
   const code = randomDigits(6);
   const ttlMs = config.phoneOtpTtl * 1000;
   const cooldownMs = config.resendCooldown * 1000;
-  const put = await guard.putCode({
+  const put = await subject.putCode({
     purpose: PURPOSE,
     codeHmac: await codeHmac(deps, PURPOSE, phone, code),
     linkHash: null,
@@ -52,7 +52,7 @@ export async function sendPhoneOtp(deps: Deps, rawPhone: string, meta: RequestMe
     sendLimit: counter(COUNTERS.smsSends, config.limits.otpSendsPerPhone),
   });
   if (!put.ok) throw new AppError("rate_limited", { retryAfter: put.retryAfterMs / 1000 });
-  await deliverCode(guard, { purpose: PURPOSE, counter: COUNTERS.smsSends, dropRecord: true }, () =>
+  await deliverCode(subject, { purpose: PURPOSE, counter: COUNTERS.smsSends, dropRecord: true }, () =>
     deps.sms.send({
       to: phone,
       text: `Your sign-in code is ${code}. It expires in ${Math.round(config.phoneOtpTtl / 60)} minutes. Do not share it with anyone.`,
@@ -76,7 +76,7 @@ export async function verifyPhoneOtp(
 ) {
   const phone = normalizePhone(deps, input.phone);
   await enforceIpLimit(deps, meta.ip, COUNTERS.codeVerify, deps.config.limits.codeVerifyIp, now);
-  const result = await phoneGuard(deps, phone).verifyCode({
+  const result = await phoneSubject(deps, phone).verifyCode({
     purpose: PURPOSE,
     codeHmac: await codeHmac(deps, PURPOSE, phone, input.otp),
     now,

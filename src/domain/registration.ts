@@ -1,10 +1,10 @@
-import { AppError } from "../http/errors";
+import { AppError } from "../errors";
 import { uniqueViolation } from "../storage/db";
 import { kvKeys, kvTtl } from "../storage/kv-keys";
 import { findUserByEmail, findUserByUsername, insertUser, type User } from "../storage/users";
 import { hmacHex, randomDigits, randomToken, sha256Hex } from "./crypto";
-import { resendCooldownName } from "../durable/user-guard";
-import { emailGuard, type Deps, type RequestMeta } from "./deps";
+import { resendCooldownName } from "../durable/subject-store";
+import { emailSubject, type Deps, type RequestMeta } from "./deps";
 import { deliverCode, deliverCodeInBackground } from "./code-delivery";
 import { COUNTERS, counter, enforceIpLimit, enforceLimit } from "./limits";
 import { assertAcceptablePassword } from "./password-policy";
@@ -102,9 +102,9 @@ export async function register(deps: Deps, input: RegisterInput, meta: RequestMe
     phone: input.phone,
     role: input.role,
   };
-  const guard = emailGuard(deps, email);
+  const subject = emailSubject(deps, email);
   const issued = await issueCode(deps, email, now);
-  const put = await guard.putCode({
+  const put = await subject.putCode({
     purpose: PURPOSE,
     codeHmac: issued.hmac,
     linkHash: issued.linkHash,
@@ -117,7 +117,7 @@ export async function register(deps: Deps, input: RegisterInput, meta: RequestMe
     sendLimit: counter(COUNTERS.emailSends, config.limits.emailSendsPerAddress),
   });
   if (!put.ok) throw new AppError("rate_limited", { retryAfter: put.retryAfterMs / 1000 });
-  await deliverCode(guard, { purpose: PURPOSE, counter: COUNTERS.emailSends, dropRecord: true }, () =>
+  await deliverCode(subject, { purpose: PURPOSE, counter: COUNTERS.emailSends, dropRecord: true }, () =>
     issued.send(put.replaced ? REPLACED_NOTE : ""),
   );
   deps.audit({ action: "registration.started", details: { email, role: input.role, replaced: put.replaced } });
@@ -126,9 +126,9 @@ export async function register(deps: Deps, input: RegisterInput, meta: RequestMe
 
 /** The owner of an address someone tried to sign up with is told, at most hourly, after the response. */
 function tellOwnerOfSignUp(deps: Deps, email: string, now: number): void {
-  const guard = emailGuard(deps, email);
+  const subject = emailSubject(deps, email);
   const notice = async () => {
-    const claimed = await guard.claimCooldown({ name: "notice:signup", now, ms: SIGNUP_NOTICE_COOLDOWN_MS });
+    const claimed = await subject.claimCooldown({ name: "notice:signup", now, ms: SIGNUP_NOTICE_COOLDOWN_MS });
     if (!claimed.ok) return;
     await deps.mailer.send({
       to: email,
@@ -146,12 +146,12 @@ export async function resendVerification(deps: Deps, rawEmail: string, meta: Req
   const email = normalizeEmail(rawEmail);
   const { config } = deps;
   await enforceIpLimit(deps, meta.ip, COUNTERS.emailSends, config.limits.emailSendsIp, now);
-  const guard = emailGuard(deps, email);
-  const cooldown = await guard.claimCooldown({ name: resendCooldownName(PURPOSE), now, ms: config.resendCooldown * 1000 });
+  const subject = emailSubject(deps, email);
+  const cooldown = await subject.claimCooldown({ name: resendCooldownName(PURPOSE), now, ms: config.resendCooldown * 1000 });
   if (!cooldown.ok) throw new AppError("rate_limited", { retryAfter: cooldown.retryAfterMs / 1000 });
-  await enforceLimit(guard, COUNTERS.emailSends, config.limits.emailSendsPerAddress, now);
+  await enforceLimit(subject, COUNTERS.emailSends, config.limits.emailSendsPerAddress, now);
   const issued = await issueCode(deps, email, now);
-  const renewed = await guard.renewCode({
+  const renewed = await subject.renewCode({
     purpose: PURPOSE,
     codeHmac: issued.hmac,
     linkHash: issued.linkHash,
@@ -160,7 +160,7 @@ export async function resendVerification(deps: Deps, rawEmail: string, meta: Req
     linkTtlMs: issued.linkTtlMs,
   });
   if (renewed) {
-    deliverCodeInBackground(deps.defer, guard, { purpose: PURPOSE, counter: COUNTERS.emailSends, dropRecord: false }, () =>
+    deliverCodeInBackground(deps.defer, subject, { purpose: PURPOSE, counter: COUNTERS.emailSends, dropRecord: false }, () =>
       issued.send(),
     );
   }
@@ -176,8 +176,8 @@ export async function verifyEmailCode(
 ) {
   const email = normalizeEmail(input.email);
   await enforceIpLimit(deps, meta.ip, COUNTERS.codeVerify, deps.config.limits.codeVerifyIp, now);
-  const guard = emailGuard(deps, email);
-  const result = await guard.verifyCode({
+  const subject = emailSubject(deps, email);
+  const result = await subject.verifyCode({
     purpose: PURPOSE,
     codeHmac: await codeHmac(deps, PURPOSE, email, input.code),
     now,
@@ -188,7 +188,7 @@ export async function verifyEmailCode(
     if (result.reason === "exhausted") throw new AppError("too_many_attempts", { retryAfter: result.retryAfterMs / 1000 });
     throw new AppError("invalid_code");
   }
-  const created = await createFromClaim(deps, guard, result.payload, now, "code");
+  const created = await createFromClaim(deps, subject, result.payload, now, "code");
   if (!created) throw new AppError("invalid_code");
   return signInCreated(deps, created, input.device, meta, now);
 }
@@ -198,7 +198,7 @@ export async function lookUpVerificationLink(deps: Deps, token: string, now: num
   const linkHash = await sha256Hex(token);
   const email = await deps.kv.get(kvKeys.verifyLink(linkHash));
   if (!email) throw new AppError("invalid_token");
-  const found = await emailGuard(deps, email).lookupLink({ purpose: PURPOSE, linkHash, now });
+  const found = await emailSubject(deps, email).lookupLink({ purpose: PURPOSE, linkHash, now });
   if (!found.ok) throw new AppError("invalid_token");
   return { email, expiresAt: new Date(found.linkExpiresAt) };
 }
@@ -219,8 +219,8 @@ export async function verifyEmailLink(
   const linkHash = await sha256Hex(input.token);
   const email = await deps.kv.get(kvKeys.verifyLink(linkHash));
   if (!email) throw new AppError("invalid_token");
-  const guard = emailGuard(deps, email);
-  const attempt = await guard.beginLinkAttempt({ purpose: PURPOSE, linkHash, now, maxAttempts: config.codeMaxAttempts });
+  const subject = emailSubject(deps, email);
+  const attempt = await subject.beginLinkAttempt({ purpose: PURPOSE, linkHash, now, maxAttempts: config.codeMaxAttempts });
   if (!attempt.ok) {
     if (attempt.reason === "exhausted") throw new AppError("too_many_attempts", { retryAfter: attempt.retryAfterMs / 1000 });
     throw new AppError("invalid_token");
@@ -230,9 +230,9 @@ export async function verifyEmailLink(
     deps.audit({ action: "email.verify_failed", details: { email, via: "link", reason: "wrong_password" } });
     throw new AppError("invalid_credentials");
   }
-  const claimed = await guard.verifyLink({ purpose: PURPOSE, linkHash, now, claimMs: CLAIM_MS });
+  const claimed = await subject.verifyLink({ purpose: PURPOSE, linkHash, now, claimMs: CLAIM_MS });
   if (!claimed.ok) throw new AppError("invalid_token");
-  const created = await createFromClaim(deps, guard, claimed.payload, now, "link");
+  const created = await createFromClaim(deps, subject, claimed.payload, now, "link");
   if (!created) throw new AppError("invalid_token");
   deps.defer(() => deps.kv.delete(kvKeys.verifyLink(linkHash)));
   return signInCreated(deps, created, input.device, meta, now);
@@ -255,7 +255,7 @@ async function signInCreated(deps: Deps, created: Created, device: Device, meta:
  */
 async function createFromClaim(
   deps: Deps,
-  guard: ReturnType<typeof emailGuard>,
+  subject: ReturnType<typeof emailSubject>,
   payload: string,
   now: number,
   via: "code" | "link",
@@ -264,10 +264,10 @@ async function createFromClaim(
   try {
     created = await insertVerifiedUser(deps, JSON.parse(payload) as Pending, now);
   } catch (err) {
-    await guard.settleClaim({ purpose: PURPOSE, consumed: false });
+    await subject.settleClaim({ purpose: PURPOSE, consumed: false });
     throw err;
   }
-  await guard.settleClaim({ purpose: PURPOSE, consumed: true });
+  await subject.settleClaim({ purpose: PURPOSE, consumed: true });
   if (created) {
     const { user } = created;
     deps.audit({ action: "email.verified", actorId: user.id, details: { email: user.email, via } });

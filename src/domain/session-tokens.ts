@@ -1,7 +1,7 @@
-import { AppError } from "../http/errors";
+import { AppError } from "../errors";
 import { insertSession, markSessionsRevoked, findActiveSession, touchSession } from "../storage/sessions";
 import { findUserCached, toPublicUser, type User } from "../storage/users";
-import { revokedHere, userGuard, type Deps, type RequestMeta } from "./deps";
+import { revokedHere, userSubject, type Deps, type RequestMeta } from "./deps";
 import {
   hashRefreshToken,
   newRefreshToken,
@@ -65,7 +65,7 @@ export async function signIn(deps: Deps, user: User, device: Device, meta: Reque
     expiresAt: new Date(expiresAt),
     revokedAt: null,
   });
-  const opened = await userGuard(deps, user.id).createSession({
+  const opened = await userSubject(deps, user.id).createSession({
     sessionId,
     deviceId: device.deviceId,
     tokenHash: await hashRefreshToken(refreshToken),
@@ -97,8 +97,8 @@ export async function refresh(deps: Deps, input: { refreshToken: string; deviceI
     // Object enforces itself: the hot-path cache may answer.
     findUserCached(deps.config, deps.db, parsed.userId),
   ]);
-  const guard = userGuard(deps, parsed.userId);
-  const result = await guard.rotateRefresh({
+  const subject = userSubject(deps, parsed.userId);
+  const result = await subject.rotateRefresh({
     userId: parsed.userId,
     sessionId: parsed.sessionId,
     presentedHash,
@@ -117,7 +117,7 @@ export async function refresh(deps: Deps, input: { refreshToken: string; deviceI
     throw new AppError("invalid_refresh_token");
   }
   if (!user || !user.isActive) {
-    revokedHere(deps, await guard.revokeSessions({ userId: parsed.userId, ids: [parsed.sessionId], now }));
+    revokedHere(deps, await subject.revokeSessions({ userId: parsed.userId, ids: [parsed.sessionId], now }));
     throw new AppError("invalid_refresh_token");
   }
   if (result.touch) deps.defer(() => touchSession(deps.db, parsed.sessionId, new Date(now)));
@@ -136,7 +136,7 @@ export async function logout(deps: Deps, refreshToken: string, now: number): Pro
   if (!parsed) return;
   const { revoked } = revokedHere(
     deps,
-    await userGuard(deps, parsed.userId).revokeByToken({
+    await userSubject(deps, parsed.userId).revokeByToken({
       userId: parsed.userId,
       presentedHash: await hashRefreshToken(parsed.token),
       now,
@@ -146,7 +146,7 @@ export async function logout(deps: Deps, refreshToken: string, now: number): Pro
 }
 
 export async function revokeAllSessions(deps: Deps, userId: string, now: number): Promise<number> {
-  const { revoked } = revokedHere(deps, await userGuard(deps, userId).revokeSessions({ userId, ids: null, now }));
+  const { revoked } = revokedHere(deps, await userSubject(deps, userId).revokeSessions({ userId, ids: null, now }));
   deps.audit({ action: "session.logout_all", actorId: userId, details: { revoked: revoked.length } });
   return revoked.length;
 }
@@ -154,7 +154,7 @@ export async function revokeAllSessions(deps: Deps, userId: string, now: number)
 export async function revokeOwnSession(deps: Deps, userId: string, sessionId: string, now: number): Promise<void> {
   const session = await findActiveSession(deps.db, userId, sessionId, new Date(now));
   if (!session) throw new AppError("session_not_found");
-  const { revoked } = revokedHere(deps, await userGuard(deps, userId).revokeSessions({ userId, ids: [sessionId], now }));
+  const { revoked } = revokedHere(deps, await userSubject(deps, userId).revokeSessions({ userId, ids: [sessionId], now }));
   if (revoked.length === 0) await markSessionsRevoked(deps.db, userId, [sessionId], new Date(now));
   deps.audit({ action: "session.revoked", actorId: userId, details: { session_id: sessionId } });
 }

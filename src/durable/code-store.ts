@@ -1,5 +1,5 @@
 import { timingSafeEqual } from "../domain/crypto";
-import { resendCooldownName, type CodeResult, type LimitInput, type LinkLookup, type ScheduleCleanup } from "./guard-types";
+import { resendCooldownName, type CodeResult, type LimitInput, type LinkLookup, type ScheduleCleanup } from "./subject-types";
 import type { LimitStore } from "./limit-store";
 
 type CodeState = {

@@ -1,4 +1,4 @@
-import type { CooldownResult, LimitInput, ScheduleCleanup } from "./guard-types";
+import type { CooldownResult, LimitInput, ScheduleCleanup } from "./subject-types";
 
 /** Exact counters and cooldowns in the Durable Object's SQLite. Synchronous. */
 export class LimitStore {

@@ -1,4 +1,4 @@
-import type { CooldownResult, ScheduleCleanup } from "./guard-types";
+import type { CooldownResult, ScheduleCleanup } from "./subject-types";
 
 /** The budget of every attempt that no device token vouches for. */
 export const SHARED_BUDGET = "shared";

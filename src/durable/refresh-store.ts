@@ -1,4 +1,4 @@
-import type { RotateResult, ScheduleCleanup } from "./guard-types";
+import type { RotateResult, ScheduleCleanup } from "./subject-types";
 
 type SessionState = {
   id: string;

@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { KycSubmission } from "../domain/kyc-submission";
 import type { DocumentKind, DocumentType } from "../storage/kyc";
 import { DOCUMENT_TYPES } from "../storage/schema";
-import { AppError, type FieldError } from "./errors";
+import { AppError, type FieldError } from "../errors";
 import { MultipartError, streamMultipart, type FormShape, type MultipartFailure } from "./multipart-stream";
 
 const SHAPE: FormShape = { document_type: "field", front: "file", back: "file", selfie: "file" };

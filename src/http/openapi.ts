@@ -1,7 +1,7 @@
 import type { Hono } from "hono";
 import type { z } from "zod";
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from "zod-openapi";
-import { ERRORS, type ErrorCode } from "./errors";
+import { ERRORS, type ErrorCode } from "../errors";
 import { DOC, type Documented, type RouteDoc } from "./openapi-meta";
 import { ProblemSchema } from "./schemas";
 

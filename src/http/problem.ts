@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { ConfigError } from "../config";
-import { AppError, ERRORS } from "./errors";
+import { AppError, ERRORS } from "../errors";
 
 const TOKEN_CODES = new Set(["invalid_access_token"]);
 

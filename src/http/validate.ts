@@ -1,7 +1,7 @@
 import { zValidator } from "@hono/zod-validator";
 import type { MiddlewareHandler, ValidationTargets } from "hono";
 import type { z } from "zod";
-import { AppError } from "./errors";
+import { AppError } from "../errors";
 import { attachDoc } from "./openapi-meta";
 
 const JSON_MEDIA = /^application\/([\w.-]+\+)?json$/i;

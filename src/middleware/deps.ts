@@ -23,7 +23,7 @@ export const withDeps = createMiddleware<AppEnv>(async (c, next) => {
     config,
     db,
     kv: c.env.KV,
-    guards: c.env.USER_GUARD,
+    subjects: c.env.SUBJECTS,
     mailer: mailerFor(config),
     sms: smsSenderFor(config),
     defer,

@@ -1,7 +1,7 @@
 import { createMiddleware } from "hono/factory";
 import { verifyAccessToken } from "../domain/tokens";
 import type { AppEnv } from "../http/app-env";
-import { AppError } from "../http/errors";
+import { AppError } from "../errors";
 import { attachDoc } from "../http/openapi-meta";
 import { sessionIsOpen } from "../storage/hot-cache";
 

@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../http/app-env";
-import { AppError } from "../http/errors";
+import { AppError } from "../errors";
 import { attachDoc } from "../http/openapi-meta";
 import { currentUser } from "./require-role";
 

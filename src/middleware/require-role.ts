@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { Role } from "../domain/tokens";
 import type { AppEnv } from "../http/app-env";
-import { AppError } from "../http/errors";
+import { AppError } from "../errors";
 import { attachDoc } from "../http/openapi-meta";
 import { findUserById, type User } from "../storage/users";
 

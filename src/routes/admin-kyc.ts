@@ -3,7 +3,7 @@ import { z } from "zod";
 import { decodeCursor, encodeCursor } from "../domain/cursor";
 import { DOCUMENT_MEDIA_TYPES, decideAsAdmin, type DocumentMediaType } from "../domain/kyc";
 import type { AppEnv } from "../http/app-env";
-import { AppError } from "../http/errors";
+import { AppError } from "../errors";
 import {
   AdminKycApplicationSchema,
   AdminKycListItemSchema,

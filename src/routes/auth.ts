@@ -4,7 +4,7 @@ import { loginWithPassword } from "../domain/login";
 import { lookUpVerificationLink, register, resendVerification, verifyEmailCode, verifyEmailLink } from "../domain/registration";
 import { logout, refresh, revokeAllSessions } from "../domain/session-tokens";
 import type { AppEnv } from "../http/app-env";
-import { AppError } from "../http/errors";
+import { AppError } from "../errors";
 import { describeRoute } from "../http/openapi-meta";
 import { PhoneField } from "../http/phone";
 import {

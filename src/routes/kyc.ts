@@ -12,7 +12,7 @@ import {
   verifyWebhookSignature,
 } from "../domain/kyc-webhook";
 import type { AppEnv } from "../http/app-env";
-import { AppError, type FieldError } from "../http/errors";
+import { AppError, type FieldError } from "../errors";
 import { multipartContentType, readKycForm } from "../http/kyc-form";
 import { KycApplicationSchema, toApplicationView } from "../http/kyc-schemas";
 import { describeRoute } from "../http/openapi-meta";

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { AppEnv } from "../http/app-env";
-import { AppError } from "../http/errors";
+import { AppError } from "../errors";
 import { describeRoute } from "../http/openapi-meta";
 import { UserSchema, UsernameField } from "../http/schemas";
 import { validate } from "../http/validate";

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { AppError } from "../../src/http/errors";
+import { AppError } from "../../src/errors";
 import { signInWithGoogleIdToken } from "../../src/domain/google";
 import {
   browserSignIn,

@@ -68,7 +68,7 @@ describe("GET /auth/sessions", () => {
 
     // A minute on (the session's start moved back in its Durable Object), the next refresh writes it.
     const userId = decodeJwt(tokens.access_token).sub!;
-    await runInDurableObject(env.USER_GUARD.get(env.USER_GUARD.idFromName(`user:${userId}`)), (_instance, state) => {
+    await runInDurableObject(env.SUBJECTS.get(env.SUBJECTS.idFromName(`user:${userId}`)), (_instance, state) => {
       state.storage.sql.exec(`UPDATE sessions SET created_at = created_at - 61000 WHERE id = ?`, sid);
     });
     const beforeRefresh = Date.now();

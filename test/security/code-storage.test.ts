@@ -12,15 +12,15 @@ const MINUTE = 60_000;
 const META = { ip: null, userAgent: null };
 const DEVICE = { deviceId: "d-1", deviceName: null };
 
-function emailGuardStub(email: string) {
-  return env.USER_GUARD.get(env.USER_GUARD.idFromName(`email:${email}`));
+function emailSubjectStub(email: string) {
+  return env.SUBJECTS.get(env.SUBJECTS.idFromName(`email:${email}`));
 }
 
 type Row = Record<string, SqlStorageValue>;
 
 /** Every row of every table of the email's Durable Object. */
-async function guardRows(email: string): Promise<{ codes: Row[]; all: Row[] }> {
-  return runInDurableObject(emailGuardStub(email), (_instance, state) => {
+async function subjectRows(email: string): Promise<{ codes: Row[]; all: Row[] }> {
+  return runInDurableObject(emailSubjectStub(email), (_instance, state) => {
     const sql = state.storage.sql;
     const tables = sql
       .exec<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'`)
@@ -64,7 +64,7 @@ describe("code and link storage", () => {
     const { deps } = testDeps();
     const { email } = await registerUser();
     const code = lastCode(email);
-    const { codes, all } = await guardRows(email);
+    const { codes, all } = await subjectRows(email);
 
     expect(codes).toHaveLength(1);
     const record = codes[0]!;
@@ -86,7 +86,7 @@ describe("code and link storage", () => {
     const { email } = await registerUser();
     const code = lastCode(email);
     const hmac = await codeHmac(deps, "register", email, code);
-    const stub = emailGuardStub(email);
+    const stub = emailSubjectStub(email);
     const input = { purpose: "register", codeHmac: hmac, now: Date.now(), maxAttempts: 5 };
 
     expect(await stub.verifyCode(input)).toMatchObject({ ok: true });
@@ -136,7 +136,7 @@ describe("code and link storage", () => {
 
     const hash = await sha256Hex(token);
     expect(await env.KV.get(`verify-link:${hash}`)).toBe(email);
-    const { codes, all } = await guardRows(email);
+    const { codes, all } = await subjectRows(email);
     expect(codes[0]!.link_hash).toBe(hash);
     for (const row of all) {
       for (const [column, value] of Object.entries(row)) {
@@ -165,7 +165,7 @@ describe("code and link storage", () => {
     expect(await userRows(email)).toBe(1);
     // Spent in the Durable Object itself, not only shadowed by the user row.
     const linkHash = await sha256Hex(token);
-    expect(await emailGuardStub(email).verifyLink({ purpose: "register", linkHash, now: Date.now() })).toEqual({
+    expect(await emailSubjectStub(email).verifyLink({ purpose: "register", linkHash, now: Date.now() })).toEqual({
       ok: false,
       reason: "invalid",
     });

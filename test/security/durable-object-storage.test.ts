@@ -13,7 +13,7 @@ const LOCK_MS = 15 * 60_000;
 const DEVICE = { deviceId: "d", deviceName: null };
 
 function stub(name: string) {
-  return env.USER_GUARD.get(env.USER_GUARD.idFromName(name));
+  return env.SUBJECTS.get(env.SUBJECTS.idFromName(name));
 }
 
 /**

@@ -82,7 +82,7 @@ async function expectNothingStored(userId: string): Promise<void> {
   expect(await kycStatusColumn(userId)).toBe("NOT_SUBMITTED");
 }
 
-const guardOf = (userId: string) => env.USER_GUARD.get(env.USER_GUARD.idFromName(`user:${userId}`));
+const subjectOf = (userId: string) => env.SUBJECTS.get(env.SUBJECTS.idFromName(`user:${userId}`));
 
 describe("KYC uploads are bounded before and while they are read", () => {
   it("refuses a declared Content-Length over the upload limit with 413 before reading a byte", async () => {
@@ -174,17 +174,17 @@ describe("one KYC upload in flight per user", () => {
 
   it("a slot left by a request that died is held for UPLOAD_SLOT_MS, then lapses", async () => {
     const user = await customerUser();
-    const guard = guardOf(user.id);
-    expect(await guard.claimUpload({ holder: "dead-request", now: Date.now(), ms: UPLOAD_SLOT_MS })).toEqual({ ok: true });
+    const subject = subjectOf(user.id);
+    expect(await subject.claimUpload({ holder: "dead-request", now: Date.now(), ms: UPLOAD_SLOT_MS })).toEqual({ ok: true });
     const refused = await submitValid(user.token);
     await expectProblem(refused, 429, "rate_limited");
     // Only the holder's own release frees it.
-    await guard.releaseUpload({ holder: "someone-else" });
+    await subject.releaseUpload({ holder: "someone-else" });
     await expectProblem(await submitValid(user.token), 429, "rate_limited");
     const later = Date.now() + UPLOAD_SLOT_MS;
-    expect(await guard.claimUpload({ holder: "next", now: later, ms: UPLOAD_SLOT_MS })).toEqual({ ok: true });
-    await guard.releaseUpload({ holder: "next" });
-    await guard.releaseUpload({ holder: "dead-request" });
+    expect(await subject.claimUpload({ holder: "next", now: later, ms: UPLOAD_SLOT_MS })).toEqual({ ok: true });
+    await subject.releaseUpload({ holder: "next" });
+    await subject.releaseUpload({ holder: "dead-request" });
     expect((await submitValid(user.token)).status).toBe(201);
   });
 });
@@ -216,6 +216,6 @@ describe("the happy path, streamed", () => {
     expect(bytes.subarray(PNG.byteLength).every((b) => b === 0)).toBe(true);
     expect(await kycStatusColumn(user.id)).toBe("PENDING");
     // Given back in the request's finally: a fresh claim succeeds at once.
-    expect(await guardOf(user.id).claimUpload({ holder: "probe", now: Date.now(), ms: 1000 })).toEqual({ ok: true });
+    expect(await subjectOf(user.id).claimUpload({ holder: "probe", now: Date.now(), ms: 1000 })).toEqual({ ok: true });
   });
 });

@@ -80,9 +80,9 @@ describe("login lock decay", () => {
     const { email } = await signedInUser();
     const longAgo = Date.now() - LOCK_MS - 60_000;
     for (let i = 0; i < 3; i++) expect(await attempt(email, WRONG, longAgo)).toMatchObject({ code: "invalid_credentials" });
-    const guard = env.USER_GUARD.get(env.USER_GUARD.idFromName(`email:${email}`));
-    expect(await runDurableObjectAlarm(guard)).toBe(true);
-    const left = await runInDurableObject(guard, (_instance, state) =>
+    const subject = env.SUBJECTS.get(env.SUBJECTS.idFromName(`email:${email}`));
+    expect(await runDurableObjectAlarm(subject)).toBe(true);
+    const left = await runInDurableObject(subject, (_instance, state) =>
       state.storage.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM login_failures`).one().n,
     );
     expect(left).toBe(0);

@@ -49,14 +49,14 @@ function recordingDeps() {
   const statement = (s: object): object => wrap(s, "stmt", (m, r) => (m === "bind" ? statement(r as object) : r));
   const db = wrap(env.DB, "DB", (m, r) => (m === "prepare" ? statement(r as object) : r));
   const kv = wrap(env.KV, "KV", (_m, r) => r);
-  const guards = wrap(env.USER_GUARD, "USER_GUARD", (m, r) => (m === "get" ? wrap(r as object, "guard", (_m2, r2) => r2) : r));
+  const subjects = wrap(env.SUBJECTS, "SUBJECTS", (m, r) => (m === "get" ? wrap(r as object, "subject", (_m2, r2) => r2) : r));
   const config = loadConfig(env);
   const deferred: Array<() => Promise<unknown>> = [];
   const deps: Deps = {
     config,
     db: database(db),
     kv,
-    guards,
+    subjects,
     mailer: mailerFor(config),
     sms: smsSenderFor(config),
     defer: (work) => void deferred.push(work),
@@ -94,8 +94,8 @@ describe("no timing oracle on accounts", () => {
     expect(unknown.outcome).toBe("ok");
     expect(unknown.beforeAnswer.length).toBeGreaterThan(0);
     expect(unknown.beforeAnswer).toEqual(known.beforeAnswer);
-    expect(await known.afterAnswer()).toContain("guard.putCode");
-    expect(await unknown.afterAnswer()).not.toContain("guard.putCode");
+    expect(await known.afterAnswer()).toContain("subject.putCode");
+    expect(await unknown.afterAnswer()).not.toContain("subject.putCode");
   });
 
   it("a login with a wrong password does the same work for an unknown address and an existing one", async () => {
@@ -108,7 +108,7 @@ describe("no timing oracle on accounts", () => {
     );
     expect(known.outcome).toBe("invalid_credentials");
     expect(unknown.outcome).toBe("invalid_credentials");
-    expect(unknown.beforeAnswer).toContain("guard.beginLogin");
+    expect(unknown.beforeAnswer).toContain("subject.beginLogin");
     expect(unknown.beforeAnswer).toEqual(known.beforeAnswer);
     await Promise.all([known.afterAnswer(), unknown.afterAnswer()]);
   });
@@ -133,12 +133,12 @@ describe("no timing oracle on accounts", () => {
     const device = { deviceId: "d", deviceName: null };
     await verifyEmailCode(deps, { email, code: lastCode(email), device }, NO_META, twoHoursAgo);
     const unknown = uniqueEmail("nobody");
-    const guard = (address: string) => env.USER_GUARD.get(env.USER_GUARD.idFromName(`email:${address}`));
+    const subject = (address: string) => env.SUBJECTS.get(env.SUBJECTS.idFromName(`email:${address}`));
     const schema = (address: string) =>
-      runInDurableObject(guard(address), (_instance, state) =>
+      runInDurableObject(subject(address), (_instance, state) =>
         state.storage.sql.exec<{ name: string }>(`SELECT name FROM sqlite_master ORDER BY name`).toArray().map((t) => t.name),
       );
-    await runDurableObjectAlarm(guard(email));
+    await runDurableObjectAlarm(subject(email));
     expect(await schema(email)).toEqual([]);
     expect(await schema(unknown)).toEqual([]);
     const now = Date.now();

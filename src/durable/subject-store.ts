@@ -4,16 +4,16 @@ import { database } from "../storage/db";
 import { kvKeys, kvTtl } from "../storage/kv-keys";
 import { markSessionsRevoked } from "../storage/sessions";
 import { CodeStore, type PutCodeInput } from "./code-store";
-import { hasTables, holdsNothing, nextExpiry } from "./guard-storage";
+import { hasTables, holdsNothing, nextExpiry } from "./subject-storage";
 import {
-  GUARD_SCHEMA,
+  SUBJECT_SCHEMA,
   resendCooldownName,
   type CodeResult,
   type CooldownResult,
   type LimitInput,
   type LinkLookup,
   type RotateResult,
-} from "./guard-types";
+} from "./subject-types";
 import { LimitStore } from "./limit-store";
 import { LoginThrottle, type LoginAttemptInput } from "./login-throttle";
 import { RefreshStore, type RotateInput } from "./refresh-store";
@@ -23,19 +23,19 @@ export { resendCooldownName, type CodeResult, type CooldownResult, type LimitInp
 const KYC_UPLOAD_SLOT = "kyc-upload";
 
 /**
- * One instance per user (`user:<id>`), and one per email, phone or client IP (`email:<address>`,
- * `phone:<E.164>`, `ip:<address>`). It owns what must be atomic for that subject: refresh-token
- * rotation with reuse detection, revocation, one-time codes with their miss counters, cooldowns,
- * rate-limit counters, the login throttle (with its per-device budgets) and the one KYC upload in
- * flight. Every public method is
- * an RPC entry point; each does its read-check-write synchronously (the stores never await) before
- * any I/O.
+ * The store of one subject whose state must change atomically: a user (`user:<id>`), an email
+ * address (`email:<address>`), a phone number (`phone:<E.164>`) or a client address (`ip:<address>`).
+ * A user's object is the truth for their sessions and refresh-token chains (rotation with reuse
+ * detection, revocation, deactivation) and their one KYC upload in flight; every subject's object
+ * holds its one-time codes with their miss counters, cooldowns, rate-limit counters and the login
+ * throttle (with its per-device budgets). Every public method is an RPC entry point; each does its
+ * read-check-write synchronously (the stores never await) before any I/O.
  *
  * Storage is made on the first write only: a lookup that finds nothing (a refresh token with a
  * made-up user id, a code for nobody) leaves no database behind. Every row expires, and an object
  * left with nothing deletes its storage from its alarm.
  */
-export class UserGuard extends DurableObject<Env> {
+export class SubjectStore extends DurableObject<Env> {
   #refresh: RefreshStore;
   #codes: CodeStore;
   #limits: LimitStore;
@@ -48,7 +48,7 @@ export class UserGuard extends DurableObject<Env> {
     const sql = ctx.storage.sql;
     this.#stored = hasTables(sql);
     // An object made by an earlier version gets the tables added since (the script is idempotent).
-    if (this.#stored) sql.exec(GUARD_SCHEMA);
+    if (this.#stored) sql.exec(SUBJECT_SCHEMA);
     const schedule = (at: number) => this.#scheduleCleanup(at);
     this.#refresh = new RefreshStore(sql, schedule);
     this.#limits = new LimitStore(sql, schedule);
@@ -215,7 +215,7 @@ export class UserGuard extends DurableObject<Env> {
   /** Makes the tables before a write, once per object. */
   #writable(): void {
     if (this.#stored) return;
-    this.ctx.storage.sql.exec(GUARD_SCHEMA);
+    this.ctx.storage.sql.exec(SUBJECT_SCHEMA);
     this.#stored = true;
   }
 

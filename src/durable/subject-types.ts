@@ -1,4 +1,4 @@
-// Shapes shared by the UserGuard Durable Object, its stores and its callers.
+// Shapes shared by the SubjectStore Durable Object, its stores and its callers.
 
 export type RotateResult =
   /** `touch`: time to write the session's last use to D1 (at most once a minute per session). */
@@ -26,7 +26,7 @@ export const resendCooldownName = (purpose: string) => `resend:${purpose}`;
 export type ScheduleCleanup = (at: number) => void;
 
 // login_throttle held a count that never decayed; dropping it forgets at most one lock window.
-export const GUARD_SCHEMA = `
+export const SUBJECT_SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sessions (
   id TEXT PRIMARY KEY, device_id TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE,

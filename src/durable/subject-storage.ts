@@ -1,4 +1,4 @@
-// What the UserGuard's SQLite holds as a whole: whether it has tables at all, when its next row
+// What the SubjectStore's SQLite holds as a whole: whether it has tables at all, when its next row
 // expires, and whether anything is left. Synchronous.
 
 /** The object's own tables (not SQLite's or the runtime's). */
