@@ -108,10 +108,9 @@ export default {
   return mf;
 }
 
-/** CPU seconds (user + system) used so far by the workerd processes this process started. */
-export function workerdCpuSeconds() {
-  const ticks = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
-  let total = 0;
+/** The workerd processes this process started, with their /proc stat fields after the name. */
+export function workerdChildren() {
+  const children = [];
   for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
     let stat;
     try {
@@ -121,8 +120,13 @@ export function workerdCpuSeconds() {
     }
     const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const ppid = Number(fields[1]);
-    if (comm === "workerd" && ppid === process.pid) total += (Number(fields[11]) + Number(fields[12])) / ticks;
+    if (comm === "workerd" && Number(fields[1]) === process.pid) children.push({ pid: Number(pid), fields });
   }
-  return total;
+  return children;
+}
+
+/** CPU seconds (user + system) used so far by the workerd processes this process started. */
+export function workerdCpuSeconds() {
+  const ticks = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
+  return workerdChildren().reduce((total, { fields }) => total + (Number(fields[11]) + Number(fields[12])) / ticks, 0);
 }

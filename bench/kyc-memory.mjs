@@ -6,9 +6,9 @@
 // It samples workerd's VmRSS (/proc/<pid>/status) every 20 ms and prints the growth over the
 // baseline; it passes when the growth stays under 40 MiB. Stops what it started.
 import { request } from "node:http";
-import { readFileSync, readdirSync, rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { buildBundle, root, startServer } from "./bench-server.mjs";
+import { buildBundle, root, startServer, workerdChildren } from "./bench-server.mjs";
 
 const PORT = Number(process.env.BENCH_PORT ?? 8811);
 const UPLOADS = Number(process.env.BENCH_UPLOADS ?? 4);
@@ -82,18 +82,9 @@ function sleep(ms) {
 
 /** The workerd process Miniflare started for this process. */
 function workerdPid() {
-  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-    let stat;
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    } catch {
-      continue;
-    }
-    const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-    if (comm === "workerd" && ppid === process.pid) return Number(pid);
-  }
-  throw new Error("no workerd child process found");
+  const [child] = workerdChildren();
+  if (!child) throw new Error("no workerd child process found");
+  return child.pid;
 }
 
 /** Resident set size in KiB. */
