@@ -1,0 +1,183 @@
+import { errorFrom } from "./errors";
+import { sessionStore, type AuthListener, type Session } from "./session";
+import { defaultStorage, KEYS, type AuthStorage } from "./storage";
+import type { Body, Form, MfaChallenge, Method, Ok, Path, Query, TokenPair, User, WithDevice } from "./types";
+
+export type AuthClientOptions = {
+  /** The service's origin, e.g. `https://auth.example.com` (the client adds `/api/v1/...`). */
+  baseUrl: string;
+  /** Default: `localStorage` in browsers, memory elsewhere. */
+  storage?: AuthStorage;
+  fetch?: typeof fetch;
+  /** A fixed device id; default: one generated once and kept in the storage. */
+  deviceId?: string;
+};
+
+type Init = { body?: unknown; form?: FormData; query?: object; params?: Record<string, string>; auth?: boolean };
+type KycFiles = Omit<Form<"/api/v1/kyc/submit", "post">, "front" | "back" | "selfie"> & { front: Blob; back?: Blob; selfie?: Blob };
+
+/** Access tokens with less than this left are refreshed before use. */
+const REFRESH_MARGIN_MS = 60_000;
+
+export function createAuthClient(options: AuthClientOptions) {
+  const base = options.baseUrl.replace(/\/+$/, "");
+  const storage = options.storage ?? defaultStorage();
+  const send: typeof fetch = options.fetch ?? ((input, init) => fetch(input, init));
+
+  async function api<T>(method: Method, path: Path, init: Init = {}): Promise<T> {
+    const params = init.params ?? {};
+    let url = base + path.replace(/\{(\w+)\}/g, (_, key: string) => encodeURIComponent(params[key] ?? ""));
+    const query = new URLSearchParams();
+    for (const [key, value] of Object.entries(init.query ?? {})) if (value != null) query.set(key, String(value));
+    if (`${query}`) url += `?${query}`;
+    const json = init.body !== undefined;
+    const request: RequestInit = {
+      method: method.toUpperCase(),
+      headers: json ? { "Content-Type": "application/json" } : {},
+      body: json ? JSON.stringify(init.body) : init.form,
+    };
+    const res = await (init.auth ? authFetch : send)(url, request);
+    if (!res.ok) throw await errorFrom(res);
+    return (res.status === 204 ? undefined : res.headers.get("Content-Type")?.includes("json") ? res.json() : res.blob()) as T;
+  }
+
+  const call =
+    <P extends Path, M extends Method>(method: M, path: P, auth = false) =>
+    (init: Omit<Init, "auth"> = {}) =>
+      api<Ok<P, M>>(method, path, { ...init, auth });
+
+  const logoutToken = (refresh_token: string) => call("post", "/api/v1/auth/logout")({ body: { refresh_token } });
+
+  const store = sessionStore(
+    storage,
+    async (s) => call("post", "/api/v1/auth/refresh")({ body: { refresh_token: s.refresh_token, device_id: await deviceId() } }),
+    logoutToken,
+  );
+
+  let device: Promise<string> | undefined;
+  function deviceId(): Promise<string> {
+    return (device ??= (async () => {
+      if (options.deviceId) return options.deviceId;
+      const kept = await storage.getItem(KEYS.deviceId);
+      if (kept) return kept;
+      const id = crypto.randomUUID();
+      await storage.setItem(KEYS.deviceId, id);
+      return id;
+    })());
+  }
+
+  /** The app's own calls: the Bearer token, a refresh shortly before expiry, one retry after a 401. */
+  async function authFetch(input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> {
+    let s = await store.read();
+    if (s && s.expires_at - Date.now() < REFRESH_MARGIN_MS) s = await store.refresh(s.refresh_token);
+    const attempt = (session: Session | null) => {
+      const headers = new Headers(init.headers ?? (input instanceof Request ? input.headers : undefined));
+      if (session) headers.set("Authorization", `Bearer ${session.access_token}`);
+      return send(input, { ...init, headers });
+    };
+    const res = await attempt(s);
+    // A stream cannot be sent twice (nor a Request's own body).
+    const replayable = !(init.body instanceof ReadableStream) && !(input instanceof Request && input.body);
+    if (!s || !replayable || res.status !== 401 || !/invalid_token/.test(res.headers.get("WWW-Authenticate") ?? "")) return res;
+    const next = await store.refresh(s.refresh_token);
+    return next && next.access_token !== s.access_token ? attempt(next) : res;
+  }
+
+  /** Every sign-in answer: tokens (stored, SIGNED_IN) or a second-factor challenge (MFA_REQUIRED). */
+  async function signIn<T extends object>(answer: Promise<T>): Promise<T> {
+    const r = await answer;
+    if ("mfa_required" in r && (r as unknown as MfaChallenge).mfa_required) store.emit("MFA_REQUIRED", null);
+    else await store.set(r as unknown as TokenPair);
+    return r;
+  }
+
+  const withDevice = async <B extends object>(body: B) => ({ device_id: await deviceId(), ...body });
+
+  async function deviceTokens(): Promise<Record<string, string>> {
+    return JSON.parse((await storage.getItem(KEYS.deviceTokens)) ?? "{}") as Record<string, string>;
+  }
+
+  return {
+    fetch: authFetch,
+    getSession: () => store.read(),
+    /** Tokens obtained elsewhere (a native flow, a test): stored, and SIGNED_IN is emitted. */
+    setSession: (tokens: TokenPair & { user?: User }) => store.set(tokens),
+    onAuthStateChange: (cb: AuthListener) => store.on(cb),
+    deviceId,
+
+    register: (body: Body<"/api/v1/auth/register", "post">) => call("post", "/api/v1/auth/register")({ body }),
+    verifyEmail: async (body: WithDevice<Body<"/api/v1/auth/verify-email", "post">>) =>
+      signIn(call("post", "/api/v1/auth/verify-email")({ body: await withDevice(body) })),
+    lookupVerificationLink: (token: string) => call("get", "/api/v1/auth/verify")({ query: { token } }),
+    verifyLink: async (body: WithDevice<Body<"/api/v1/auth/verify", "post">>) =>
+      signIn(call("post", "/api/v1/auth/verify")({ body: await withDevice(body) })),
+    resendVerification: (body: Body<"/api/v1/auth/resend-verification", "post">) =>
+      call("post", "/api/v1/auth/resend-verification")({ body }),
+    /** Sends back the `device_token` this device got at its last sign-in to the account, and keeps the new one. */
+    async login(body: WithDevice<Body<"/api/v1/auth/login", "post">>) {
+      const key = body.email.toLowerCase();
+      const kept = await deviceTokens();
+      const r = await signIn(call("post", "/api/v1/auth/login")({ body: await withDevice({ device_token: kept[key], ...body }) }));
+      if ("device_token" in r && r.device_token) await storage.setItem(KEYS.deviceTokens, JSON.stringify({ ...(await deviceTokens()), [key]: r.device_token }));
+      return r;
+    },
+    /** A refresh now (the client also refreshes by itself); null when signed out. */
+    refresh: async () => store.refresh(),
+    /** Ends this session on the server and in every tab; waits for a refresh in flight first. */
+    async logout() {
+      await store.settled();
+      const s = await store.read();
+      await store.clear();
+      if (s) await logoutToken(s.refresh_token);
+    },
+    async logoutAll() {
+      const r = await call("post", "/api/v1/auth/logout-all", true)();
+      await store.clear();
+      return r;
+    },
+    sessions: () => call("get", "/api/v1/auth/sessions", true)(),
+    revokeSession: (id: string) => call("delete", "/api/v1/auth/sessions/{id}", true)({ params: { id } }),
+    requestPasswordReset: (body: Body<"/api/v1/auth/password-reset/request", "post">) =>
+      call("post", "/api/v1/auth/password-reset/request")({ body }),
+    confirmPasswordReset: (body: Body<"/api/v1/auth/password-reset/confirm", "post">) =>
+      call("post", "/api/v1/auth/password-reset/confirm")({ body }),
+    changePassword: (body: Body<"/api/v1/auth/password/change", "post">) => call("post", "/api/v1/auth/password/change", true)({ body }),
+    sendPhoneOtp: (body: Body<"/api/v1/auth/phone/send-otp", "post">) => call("post", "/api/v1/auth/phone/send-otp")({ body }),
+    verifyPhoneOtp: async (body: WithDevice<Body<"/api/v1/auth/phone/verify-otp", "post">>) =>
+      signIn(call("post", "/api/v1/auth/phone/verify-otp")({ body: await withDevice(body) })),
+    googleSignIn: async (body: WithDevice<Body<"/api/v1/auth/google", "post">>) =>
+      signIn(call("post", "/api/v1/auth/google")({ body: await withDevice(body) })),
+    /** The URL that starts Google's browser flow (navigate to it; the callback page then calls googleExchange). */
+    googleStartUrl: async (redirectUri?: string) => {
+      const q = new URLSearchParams({ device_id: await deviceId(), ...(redirectUri ? { redirect_uri: redirectUri } : {}) });
+      return `${base}/api/v1/auth/google/start?${q}`;
+    },
+    googleExchange: async (body: WithDevice<Body<"/api/v1/auth/google/exchange", "post">>) =>
+      signIn(call("post", "/api/v1/auth/google/exchange")({ body: await withDevice(body) })),
+    me: () => call("get", "/api/v1/users/me", true)(),
+    updateProfile: (body: Body<"/api/v1/users/me", "patch">) => call("patch", "/api/v1/users/me", true)({ body }),
+    submitKyc(files: KycFiles) {
+      const form = new FormData();
+      for (const [name, value] of Object.entries(files)) if (value != null) form.append(name, value as Blob | string);
+      return call("post", "/api/v1/kyc/submit", true)({ form });
+    },
+    kycStatus: () => call("get", "/api/v1/kyc/status", true)(),
+    admin: {
+      users: (query: Query<"/api/v1/admin/users", "get"> = {}) => call("get", "/api/v1/admin/users", true)({ query }),
+      updateUser: (id: string, body: Body<"/api/v1/admin/users/{id}", "patch">) =>
+        call("patch", "/api/v1/admin/users/{id}", true)({ params: { id }, body }),
+      revokeSessions: (id: string) => call("post", "/api/v1/admin/users/{id}/revoke-sessions", true)({ params: { id } }),
+      kyc: (query: Query<"/api/v1/admin/kyc", "get"> = {}) => call("get", "/api/v1/admin/kyc", true)({ query }),
+      kycApplication: (id: string) => call("get", "/api/v1/admin/kyc/{id}", true)({ params: { id } }),
+      /** The document's bytes, with their checked content type. */
+      kycDocument: (id: string, docId: string) =>
+        api<Blob>("get", "/api/v1/admin/kyc/{id}/documents/{doc_id}", { params: { id, doc_id: docId }, auth: true }),
+      approveKyc: (id: string) => call("post", "/api/v1/admin/kyc/{id}/approve", true)({ params: { id } }),
+      rejectKyc: (id: string, body: Body<"/api/v1/admin/kyc/{id}/reject", "post">) =>
+        call("post", "/api/v1/admin/kyc/{id}/reject", true)({ params: { id }, body }),
+      audit: (query: Query<"/api/v1/admin/audit", "get"> = {}) => call("get", "/api/v1/admin/audit", true)({ query }),
+    },
+  };
+}
+
+export type AuthClient = ReturnType<typeof createAuthClient>;
