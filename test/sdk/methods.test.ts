@@ -1,0 +1,184 @@
+// Every SDK method once against the real Worker, and then a check that together they reached every
+// operation of GET /openapi.json meant for clients: a route without an SDK method fails here.
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { AuthError } from "../../sdk/src/index";
+import snapshot from "../../sdk/openapi.json";
+import { browserSignIn, newGoogleAccount, googleIdToken } from "../google-fake";
+import {
+  lastCode,
+  lastLinkToken,
+  lastSmsCode,
+  messagesTo,
+  PASSWORD,
+  signedInUser,
+  uniqueEmail,
+  uniquePhone,
+  waitForMessages,
+} from "../helpers";
+import { JPEG, PNG } from "../kyc-helpers";
+import { sdkClient, tokenResponse, type Sent } from "./sdk-helpers";
+
+// Not the SDK's to call: service routes, the KYC provider's webhook, and the Google browser flow's
+// navigations (googleStartUrl builds the first; the page it ends on calls googleExchange).
+const NOT_FOR_THE_SDK = [
+  "GET /health",
+  "GET /.well-known/jwks.json",
+  "POST /api/v1/kyc/webhook",
+  "GET /api/v1/auth/google/start",
+  "GET /api/v1/auth/google/callback",
+];
+
+const reached: Sent[] = [];
+function tracked(options: Parameters<typeof sdkClient>[0] = {}) {
+  const t = sdkClient(options);
+  const sent = t.sent;
+  sent.push = (...items: Sent[]) => (reached.push(...items), Array.prototype.push.apply(sent, items));
+  return t;
+}
+
+async function adminClient() {
+  const admin = await signedInUser({}, "sdk-admin");
+  await env.DB.prepare("UPDATE users SET role = 'ADMIN' WHERE id = ?").bind(admin.tokens.user.id).run();
+  const { client } = tracked({ deviceId: "sdk-admin" });
+  await client.setSession(tokenResponse(admin.tokens));
+  return client;
+}
+
+describe("SDK methods against the Worker", () => {
+  it("signs up with the emailed code, then reads and changes the profile", async () => {
+    const { client, events } = tracked();
+    const email = uniqueEmail("sdk");
+    expect(await client.register({ email, password: PASSWORD, full_name: "Ada SDK" })).toEqual({ message: `Verification email sent to ${email}` });
+    expect((await client.resendVerification({ email: uniqueEmail("nobody") })).message).toBeTypeOf("string");
+    const signedIn = await client.verifyEmail({ email, code: lastCode(email) });
+    expect(signedIn.user.email).toBe(email);
+    expect(events.map((e) => e.event)).toEqual(["SIGNED_IN"]);
+    expect((await client.getSession())?.refresh_token).toBe(signedIn.refresh_token);
+    expect((await client.me()).email).toBe(email);
+    expect((await client.updateProfile({ first_name: "Ada" })).first_name).toBe("Ada");
+  });
+
+  it("signs up through the emailed link: lookup, then activation with the password", async () => {
+    const { client } = tracked();
+    const email = uniqueEmail("sdk-link");
+    await client.register({ email, password: PASSWORD, full_name: "Link User" });
+    const token = lastLinkToken(email);
+    expect((await client.lookupVerificationLink(token)).email).toBe(email);
+    const r = await client.verifyLink({ token, password: PASSWORD });
+    expect(r.message).toBeTypeOf("string");
+    expect((await client.getSession())?.user?.email).toBe(email);
+  });
+
+  it("logs in (sending back its device token), lists and revokes sessions, refreshes, changes the password, logs out", async () => {
+    const { email } = await signedInUser({}, "elsewhere");
+    const { client, sent, events } = tracked();
+    const first = await client.login({ email, password: PASSWORD });
+    expect(first.device_token).toBeTypeOf("string");
+    await client.login({ email, password: PASSWORD });
+    const logins = sent.filter((r) => r.path === "/api/v1/auth/login");
+    expect(logins[0]!.body!.device_token).toBeUndefined();
+    expect(logins[1]!.body!.device_token).toBe(first.device_token);
+    expect(logins[1]!.body!.device_id).toBe(await client.deviceId());
+
+    const { sessions } = await client.sessions();
+    const other = sessions.find((s) => !s.current && s.device_id === "elsewhere");
+    expect(other).toBeDefined();
+    expect(await client.revokeSession(other!.id)).toBeUndefined();
+
+    const before = await client.getSession();
+    const refreshed = await client.refresh();
+    expect(refreshed?.refresh_token).not.toBe(before?.refresh_token);
+    expect(refreshed?.user?.email).toBe(email);
+
+    await client.changePassword({ current_password: PASSWORD, new_password: `${PASSWORD} two` });
+    await client.logout();
+    expect(await client.getSession()).toBeNull();
+    expect(events.map((e) => e.event)).toEqual(["SIGNED_IN", "SIGNED_IN", "TOKEN_REFRESHED", "SIGNED_OUT"]);
+    await expect(client.me()).rejects.toMatchObject({ status: 401, code: "invalid_access_token" });
+  });
+
+  it("resets a forgotten password and signs out of every session", async () => {
+    const { email } = await signedInUser();
+    const { client } = tracked();
+    await client.login({ email, password: PASSWORD });
+    const before = messagesTo(email).length;
+    expect((await client.requestPasswordReset({ email })).message).toBeTypeOf("string");
+    await waitForMessages(email, before + 1);
+    await client.confirmPasswordReset({ email, code: lastCode(email), new_password: `${PASSWORD} reset` });
+    const r = await client.logoutAll().catch((err: unknown) => err);
+    expect(r).toBeInstanceOf(AuthError);
+    expect(r).toMatchObject({ status: 401, code: "invalid_access_token" });
+
+    await client.login({ email, password: `${PASSWORD} reset` });
+    expect((await client.logoutAll()).revoked).toBe(1);
+    expect(await client.getSession()).toBeNull();
+  });
+
+  it("signs in by phone code and by Google (ID token and the browser flow's exchange)", async () => {
+    const { client } = tracked({ deviceId: "sdk-browser" });
+    const phone = uniquePhone();
+    expect((await client.sendPhoneOtp({ phone })).phone).toBe(phone);
+    expect((await client.verifyPhoneOtp({ phone, otp: lastSmsCode(phone) })).created).toBe(true);
+
+    const account = newGoogleAccount();
+    expect((await client.googleSignIn({ id_token: await googleIdToken(account) })).user.email).toBe(account.email);
+    expect(await client.googleStartUrl()).toContain("/api/v1/auth/google/start?device_id=sdk-browser");
+    const { exchangeCode } = await browserSignIn(account, "sdk-browser");
+    expect((await client.googleExchange({ code: exchangeCode })).created).toBe(false);
+    expect((await client.getSession())?.user?.email).toBe(account.email);
+  });
+
+  it("submits KYC, and an admin lists, reads, approves and rejects applications, users and audit events", async () => {
+    const admin = await adminClient();
+    const applicants = [];
+    for (let i = 0; i < 2; i++) {
+      const { client } = tracked();
+      await client.verifyEmail(await pendingSignUp());
+      const { application } = await client.submitKyc({ document_type: "passport", front: new Blob([PNG]), back: new Blob([JPEG]) });
+      expect(application.status).toBe("PENDING");
+      expect((await client.kycStatus()).status).toBe("PENDING");
+      applicants.push({ client, application });
+    }
+    const [a, b] = applicants as [(typeof applicants)[0], (typeof applicants)[0]];
+
+    expect((await admin.admin.kyc({ status: "PENDING", limit: 100 })).applications.map((x) => x.id)).toEqual(
+      expect.arrayContaining([a.application.id, b.application.id]),
+    );
+    const { application } = await admin.admin.kycApplication(a.application.id);
+    const document = await admin.admin.kycDocument(a.application.id, application.documents[0]!.id);
+    expect(new Uint8Array(await document.arrayBuffer())).toEqual(PNG);
+    expect((await admin.admin.approveKyc(a.application.id)).application.status).toBe("APPROVED");
+    expect((await admin.admin.rejectKyc(b.application.id, { reason: "Blurred" })).application.status).toBe("REJECTED");
+    expect((await b.client.kycStatus()).rejection_reason).toBe("Blurred");
+
+    const user = (await b.client.me()).email!;
+    const { users } = await admin.admin.users({ query: user });
+    expect(users.map((u) => u.email)).toEqual([user]);
+    expect((await admin.admin.updateUser(users[0]!.id, { role: "PROVIDER" })).role).toBe("PROVIDER");
+    expect((await admin.admin.revokeSessions(users[0]!.id)).revoked).toBe(1);
+    expect((await admin.admin.audit({ user_id: users[0]!.id })).events.length).toBeGreaterThan(0);
+    await expect(admin.admin.approveKyc(a.application.id)).rejects.toMatchObject({ status: 409, code: "already_decided" });
+
+    // An app route through client.fetch: the Bearer token gets the CUSTOMER past 401 to the role check.
+    const res = await a.client.fetch("http://auth.test/api/v1/provider/dashboard");
+    expect(res.status).toBe(403);
+  });
+
+  it("reached every operation of /openapi.json meant for clients", () => {
+    const operations = Object.entries(snapshot.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) =>
+      Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    const patterns = operations.map((op) => ({ op, re: new RegExp(`^${op.replace(/\{\w+\}/g, "[^/]+")}$`) }));
+    const hit = new Set(reached.map((r) => patterns.find((p) => p.re.test(`${r.method} ${r.path}`))?.op));
+    const missing = operations.filter((op) => !hit.has(op) && !NOT_FOR_THE_SDK.includes(op));
+    expect(missing).toEqual([]);
+  });
+});
+
+async function pendingSignUp() {
+  const email = uniqueEmail("kyc");
+  const { client } = sdkClient();
+  await client.register({ email, password: PASSWORD, full_name: "Kyc User" });
+  return { email, code: lastCode(email) };
+}
