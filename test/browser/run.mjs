@@ -1,0 +1,158 @@
+// `npm run test:browser`: the built SDK (sdk/dist/index.js) in two tabs of headless Chromium, against
+// the Worker's bundle in Miniflare behind a small page server on 127.0.0.1 that serves the test page
+// and the SDK and passes /api to the Worker, counting the refresh requests that reach it.
+// Ends with "N passed, M failed" (read by .ci/run).
+import { createServer } from "node:http";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import { buildBundle, root, startServer } from "../../bench/bench-server.mjs";
+
+const CHROMIUM = "/usr/bin/chromium";
+const ACCESS_TTL_SECONDS = 3;
+// Refreshes are held this long at the page server, so that the second tab's call surely starts while
+// the first tab's refresh is in flight.
+const REFRESH_DELAY_MS = 300;
+
+const sdkFile = join(root, "sdk/dist/index.js");
+if (!existsSync(sdkFile)) throw new Error("sdk/dist/index.js is missing: run `npm run build:sdk` first");
+
+const work = mkdtempSync(join(tmpdir(), "edge-auth-browser-"));
+const delivered = [];
+let refreshes = 0;
+const results = [];
+let mf, server, browser;
+
+async function check(name, fn) {
+  try {
+    await fn();
+    results.push({ name, ok: true });
+    console.log(`  ✓ ${name}`);
+  } catch (err) {
+    results.push({ name, ok: false });
+    console.log(`  ✗ ${name}\n    ${err?.stack ?? err}`);
+  }
+}
+
+function assertEqual(actual, expected, what) {
+  if (JSON.stringify(actual) !== JSON.stringify(expected)) throw new Error(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+}
+
+async function proxy(req, res) {
+  const chunks = [];
+  for await (const chunk of req) chunks.push(chunk);
+  const url = new URL(req.url, `http://${req.headers.host}`);
+  if (req.method === "POST" && url.pathname.replace(/\/$/, "") === "/api/v1/auth/refresh") {
+    refreshes++;
+    await new Promise((resolve) => setTimeout(resolve, REFRESH_DELAY_MS));
+  }
+  const headers = Object.entries(req.headers).filter(([name]) => !["host", "connection", "content-length"].includes(name));
+  const answer = await mf.dispatchFetch(url, {
+    method: req.method,
+    headers,
+    body: chunks.length && req.method !== "GET" && req.method !== "HEAD" ? Buffer.concat(chunks) : undefined,
+  });
+  const body = Buffer.from(await answer.arrayBuffer());
+  res.writeHead(answer.status, Object.fromEntries([...answer.headers].filter(([name]) => name !== "content-encoding" && name !== "content-length")));
+  res.end(body);
+}
+
+function pageServer() {
+  const page = readFileSync(new URL("page.html", import.meta.url));
+  return createServer((req, res) => {
+    if (req.url === "/") return void res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" }).end(page);
+    if (req.url === "/sdk/index.js") return void res.writeHead(200, { "Content-Type": "text/javascript" }).end(readFileSync(sdkFile));
+    if (req.url?.startsWith("/api/")) return void proxy(req, res).catch((err) => res.writeHead(502).end(String(err)));
+    res.writeHead(404).end();
+  });
+}
+
+function lastCode(email) {
+  const msg = delivered.filter((m) => m.to === email).at(-1);
+  const code = msg && /\b(\d{6})\b/.exec(msg.text)?.[1];
+  if (!code) throw new Error(`no code delivered to ${email}`);
+  return code;
+}
+
+async function waitFor(what, predicate, ms = 5000) {
+  const until = Date.now() + ms;
+  while (!(await predicate())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+try {
+  console.log("[test:browser] building the Worker's bundle");
+  mf = await startServer({
+    bundleDir: buildBundle(join(work, "bundle")),
+    persistDir: join(work, "state"),
+    port: 0,
+    vars: { ACCESS_TOKEN_TTL_SECONDS: String(ACCESS_TTL_SECONDS) },
+    onLog: (line) => {
+      if (line.startsWith("[delivery] ")) delivered.push(JSON.parse(line.slice("[delivery] ".length)));
+    },
+  });
+  server = pageServer();
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const origin = `http://127.0.0.1:${server.address().port}`;
+
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  // One context: the two tabs share localStorage, BroadcastChannel and Web Locks, as tabs of one browser do.
+  const context = await browser.newContext();
+  const tabs = [await context.newPage(), await context.newPage()];
+  for (const tab of tabs) {
+    tab.on("pageerror", (err) => console.log(`    page error: ${err.message}`));
+    await tab.goto(origin);
+    await tab.waitForFunction(() => window.sdkReady === true);
+  }
+  const [first, second] = tabs;
+  console.log(`[test:browser] Chromium ${browser.version()}, page at ${origin}`);
+
+  const email = `browser-${crypto.randomUUID().slice(0, 12)}@example.com`;
+  const password = "correct horse battery staple";
+
+  await check("signing in in one tab is seen by the other", async () => {
+    await first.evaluate(({ email, password }) => client.register({ email, password, full_name: "Browser User" }), { email, password });
+    await waitFor("the verification email", () => delivered.some((m) => m.to === email));
+    await first.evaluate(({ email, code }) => client.verifyEmail({ email, code }), { email, code: lastCode(email) });
+    await waitFor("SIGNED_IN in the other tab", () => second.evaluate(() => window.authEvents.includes("SIGNED_IN")));
+    assertEqual(await second.evaluate(async () => (await client.getSession())?.user?.email), email, "the other tab's session");
+    assertEqual(await first.evaluate(() => typeof navigator.locks?.request), "function", "Web Locks in the page");
+  });
+
+  await check("two tabs calling client.fetch at once after the access token expired send one refresh, and both succeed", async () => {
+    await new Promise((resolve) => setTimeout(resolve, (ACCESS_TTL_SECONDS + 1) * 1000));
+    const before = refreshes;
+    const call = () => client.fetch("/api/v1/users/me").then((r) => r.status);
+    const statuses = await Promise.all([first.evaluate(call), second.evaluate(call)]);
+    assertEqual(statuses, [200, 200], "both calls");
+    assertEqual(refreshes - before, 1, "refresh requests that reached the server");
+    const events = await Promise.all(tabs.map((tab) => tab.evaluate(() => window.authEvents)));
+    assertEqual(events.flat().includes("SIGNED_OUT"), false, "nobody signed out");
+  });
+
+  await check("signing out in one tab signs out the other", async () => {
+    await first.evaluate(() => client.logout());
+    await waitFor("SIGNED_OUT in the other tab", () => second.evaluate(() => window.authEvents.includes("SIGNED_OUT")));
+    assertEqual(await second.evaluate(() => client.getSession()), null, "the other tab's session");
+    assertEqual(await second.evaluate(() => client.fetch("/api/v1/users/me").then((r) => r.status)), 401, "the other tab's call");
+  });
+} catch (err) {
+  results.push({ name: "setup", ok: false });
+  console.log(`  ✗ setup\n    ${err?.stack ?? err}`);
+} finally {
+  await browser?.close();
+  server?.close();
+  await mf?.dispose();
+  rmSync(work, { recursive: true, force: true });
+}
+
+const passed = results.filter((r) => r.ok).length;
+const failed = results.length - passed;
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed || passed === 0 ? 1 : 0);
