@@ -1,5 +1,5 @@
 import { AppError } from "../errors";
-import { markSessionsRevoked, findActiveSession, touchSession } from "../storage/sessions";
+import { findActiveSession } from "../storage/sessions";
 import { findUserCached } from "../storage/users";
 import { revokedHere, userSubject, type Deps } from "./deps";
 import {
@@ -73,7 +73,6 @@ export async function refresh(deps: Deps, input: { refreshToken: string; deviceI
     revokedHere(deps, await subject.revokeSessions({ userId: parsed.userId, ids: [parsed.sessionId], now }));
     throw new AppError("invalid_refresh_token");
   }
-  if (result.touch) deps.defer(() => touchSession(deps.db, parsed.sessionId, new Date(now)));
   return issueTokenPair(
     deps,
     { sub: user.id, sid: parsed.sessionId, role: user.role, jti: result.jti, iat: result.iat },
@@ -104,10 +103,10 @@ export async function revokeAllSessions(deps: Deps, userId: string, now: number)
   return revoked.length;
 }
 
+/** Ends one session from the user's list; the user's object stamps the row even if it had ended it already. */
 export async function revokeOwnSession(deps: Deps, userId: string, sessionId: string, now: number): Promise<void> {
   const session = await findActiveSession(deps.db, userId, sessionId, new Date(now));
   if (!session) throw new AppError("session_not_found");
-  const { revoked } = revokedHere(deps, await userSubject(deps, userId).revokeSessions({ userId, ids: [sessionId], now }));
-  if (revoked.length === 0) await markSessionsRevoked(deps.db, userId, [sessionId], new Date(now));
+  revokedHere(deps, await userSubject(deps, userId).revokeSessions({ userId, ids: [sessionId], now }));
   deps.audit({ action: "session.revoked", actorId: userId, details: { session_id: sessionId } });
 }

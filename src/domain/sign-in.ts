@@ -1,5 +1,4 @@
 import { AppError } from "../errors";
-import { insertSession, markSessionsRevoked } from "../storage/sessions";
 import { toPublicUser, type User } from "../storage/users";
 import { userSubject, type Deps, type RequestMeta } from "./deps";
 import { issueTokenPair, type Device, type TokenPair } from "./session-tokens";
@@ -65,31 +64,22 @@ async function openSession(deps: Deps, user: User, { method, device, meta, now }
   const sessionId = crypto.randomUUID();
   const refreshToken = newRefreshToken(user.id, sessionId);
   const expiresAt = now + deps.config.refreshTtl * 1000;
-  // The D1 row first, then the Durable Object: a revocation that runs in between finds the row and
-  // stamps it, so D1 never lists as open a session the Durable Object has revoked.
-  await insertSession(deps.db, {
-    id: sessionId,
+  // The user's object holds the session and writes its row in the D1 list itself.
+  const opened = await userSubject(deps, user.id).createSession({
     userId: user.id,
+    sessionId,
+    tokenHash: await hashRefreshToken(refreshToken),
+    expiresAt,
+    now,
     deviceId: device.deviceId,
     deviceName: device.deviceName,
     userAgent: meta.userAgent,
     ip: meta.ip,
-    createdAt: new Date(now),
-    lastUsedAt: new Date(now),
-    expiresAt: new Date(expiresAt),
-    revokedAt: null,
-  });
-  const opened = await userSubject(deps, user.id).createSession({
-    sessionId,
-    deviceId: device.deviceId,
-    tokenHash: await hashRefreshToken(refreshToken),
-    expiresAt,
-    now,
   });
   if (!opened.ok) {
-    await markSessionsRevoked(deps.db, user.id, [sessionId], new Date(now));
     // Deactivated after the user was read: the user's object refused the session (setActive).
-    refuseDisabled(deps, user, method);
+    if (opened.reason === "disabled") refuseDisabled(deps, user, method);
+    throw new Error("the new session could not be listed in D1; the user's object ended it");
   }
   const { jti, iat } = opened;
   const tokens = await issueTokenPair(deps, { sub: user.id, sid: sessionId, role: user.role, jti, iat }, refreshToken, expiresAt, now);
