@@ -28,8 +28,8 @@ const KYC_UPLOAD_SLOT = "kyc-upload";
  * address (`email:<address>`), a phone number (`phone:<E.164>`) or a client address (`ip:<address>`).
  * A user's object is the truth for their sessions and refresh-token chains (rotation with reuse
  * detection, revocation, deactivation) and their one KYC upload in flight, and the only writer of
- * their D1 `sessions` rows, a projection for listing (src/durable/session-projection.ts); every subject's object
- * holds its one-time codes with their miss counters, cooldowns, rate-limit counters and the login
+ * their D1 `sessions` rows, a projection for listing (src/durable/session-projection.ts); every
+ * subject's object holds its one-time codes with their miss counters, cooldowns, rate-limit counters and the login
  * throttle (with its per-device budgets). Every public method is an RPC entry point; each does its
  * read-check-write synchronously (the stores never await) before any I/O.
  *
@@ -234,9 +234,9 @@ export class SubjectStore extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const sql = this.ctx.storage.sql;
     if (this.#stored) {
-      await this.#project();
       const now = Date.now();
       this.#outbox.prune(now);
+      await this.#project();
       this.#codes.prune(now);
       this.#limits.prune(now);
       this.#logins.prune(now);
@@ -279,9 +279,8 @@ export class SubjectStore extends DurableObject<Env> {
    * require-auth; the list learns of it through the projection (`listed`: the rows to stamp).
    */
   async #propagateRevocation(userId: string, sessionIds: string[], now: number, listed = sessionIds): Promise<void> {
-    if (listed.length > 0) {
-      this.#outbox.revoked(userId, listed.map((id) => ({ id, expiresAt: this.#refresh.expiryOf(id) })), now, Date.now());
-    }
+    if (sessionIds.length === 0 && listed.length === 0) return;
+    this.#outbox.revoked(userId, listed.map((id) => ({ id, expiresAt: this.#refresh.expiryOf(id) })), now, Date.now());
     const ttl = kvTtl(loadConfig(this.env).accessTtl);
     await Promise.all([
       ...sessionIds.map((id) => this.env.KV.put(kvKeys.revokedSession(id), "1", { expirationTtl: ttl })),
