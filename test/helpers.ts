@@ -6,6 +6,7 @@ import { mailerFor } from "../src/delivery/mailer";
 import { smsSenderFor } from "../src/delivery/sms";
 import { writeAudit } from "../src/domain/audit";
 import type { Deps } from "../src/domain/deps";
+import { NO_SECOND_FACTORS } from "../src/domain/sign-in";
 import { register } from "../src/domain/registration";
 import { database } from "../src/storage/db";
 
@@ -142,6 +143,7 @@ export function testDeps(): { deps: Deps; settle: () => Promise<void> } {
       subjects: env.SUBJECTS,
       mailer: mailerFor(config),
       sms: smsSenderFor(config),
+      secondFactors: NO_SECOND_FACTORS,
       defer: (work) => void pending.push(Promise.resolve().then(work)),
       audit: (event) => void pending.push(writeAudit(database(env.DB), event, { ip: null, userAgent: null, requestId: null }, Date.now())),
     },

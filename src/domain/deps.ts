@@ -6,6 +6,7 @@ import type { Db } from "../storage/db";
 import { sessionsRevoked } from "../storage/hot-cache";
 import type { AuditEvent } from "./audit";
 import { rateLimitSubject } from "./client-address";
+import type { SecondFactors } from "./sign-in";
 
 /** What domain code is handed: no Hono, no env globals; `now` comes with each call. */
 export type Deps = {
@@ -15,6 +16,8 @@ export type Deps = {
   subjects: DurableObjectNamespace<SubjectStore>;
   mailer: Mailer;
   sms: SmsSender;
+  /** Asked by the sign-in pipeline before it opens a session (src/domain/sign-in.ts). */
+  secondFactors: SecondFactors;
   /**
    * Runs work after the response (ctx.waitUntil), for writes nobody waits on. It takes a function,
    * so the work does not even start before the answer is ready: what happens only for some

@@ -10,7 +10,8 @@ import { findUserByEmail, findUserById, type User } from "../storage/users";
 import { randomToken, sha256Hex, timingSafeEqual } from "./crypto";
 import { userSubject, type Deps, type RequestMeta } from "./deps";
 import { normalizeEmail } from "./registration";
-import { signIn, type Device } from "./session-tokens";
+import type { Device } from "./session-tokens";
+import { completeSignIn } from "./sign-in";
 
 // Google sign-in: an ID token (from the client, or from the code flow below) proves a Google account;
 // the account is kept by its stable `sub`, and linked to an existing user only by a verified email.
@@ -157,7 +158,7 @@ export async function signInWithGoogleIdToken(
   const profile = await verifyGoogleIdToken(requireGoogle(deps.config), input.idToken, { now });
   const { user, created } = await findOrCreateGoogleUser(deps, profile, now);
   if (created) deps.audit({ action: "user.created", actorId: user.id, details: { method: "google" } });
-  return { ...(await signIn(deps, user, input.device, meta, now, "google")), created };
+  return { ...(await completeSignIn(deps, user, { method: "google", device: input.device, meta, now })), created };
 }
 
 // ---- authorization-code flow (PKCE S256, state, nonce) --------------------------------------------
@@ -302,5 +303,5 @@ export async function redeemGoogleExchangeCode(
   if (grant.device_id !== input.device.deviceId) throw new AppError("invalid_code");
   const user = await findUserById(deps.db, userId);
   if (!user) throw new AppError("invalid_code");
-  return { ...(await signIn(deps, user, input.device, meta, now, "google")), created: grant.created };
+  return { ...(await completeSignIn(deps, user, { method: "google", device: input.device, meta, now })), created: grant.created };
 }

@@ -6,7 +6,8 @@ import { DEVICE_LOGIN_BUDGET, deviceBudget, deviceTokenUser, issueDeviceToken } 
 import { COUNTERS, enforceIpLimit } from "./limits";
 import { burnPasswordCheck, hashPassword, needsRehash, verifyPassword } from "./passwords";
 import { normalizeEmail } from "./registration";
-import { signIn, type Device } from "./session-tokens";
+import type { Device } from "./session-tokens";
+import { completeSignIn } from "./sign-in";
 
 export async function loginWithPassword(
   deps: Deps,
@@ -48,12 +49,14 @@ export async function loginWithPassword(
     failed("email_not_verified");
     throw new AppError("email_not_verified");
   }
-  if (!user.isActive) throw new AppError("account_disabled");
+  // The pipeline refuses a disabled account (audited), also only after the right password.
+  const result = await completeSignIn(deps, user, { method: "password", device: input.device, meta, now });
   if (needsRehash(user.passwordHash)) {
     deps.defer(() => hashPassword(input.password).then((h) => updatePasswordHash(deps.db, user.id, h, new Date(now))));
   }
-  const tokens = await signIn(deps, user, input.device, meta, now, "password");
-  return { ...tokens, device_token: await issueDeviceToken(config, user.id, input.device.deviceId, now) };
+  // The device token vouches for a device that finished signing in, as it did before second factors.
+  if (result.kind !== "session") return result;
+  return { ...result, device_token: await issueDeviceToken(config, user.id, input.device.deviceId, now) };
 }
 
 /**

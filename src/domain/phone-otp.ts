@@ -7,7 +7,8 @@ import { randomDigits } from "./crypto";
 import { phoneSubject, type Deps, type RequestMeta } from "./deps";
 import { COUNTERS, counter, enforceIpLimit } from "./limits";
 import { codeHmac, normalizeEmail } from "./registration";
-import { signIn, type Device } from "./session-tokens";
+import type { Device } from "./session-tokens";
+import { completeSignIn } from "./sign-in";
 
 // Phone sign-in: a 6-digit code sent by SMS, held (as an HMAC) by the number's Durable Object
 // (`phone:<E.164>`), which makes it single use, counts misses exactly and enforces the resend
@@ -88,8 +89,7 @@ export async function verifyPhoneOtp(
   }
   const { user, created } = await accountForProvedPhone(deps, phone, input.profile, now);
   if (created) deps.audit({ action: "user.created", actorId: user.id, details: { method: "phone", phone } });
-  const tokens = await signIn(deps, user, input.device, meta, now, "phone");
-  return { ...tokens, created };
+  return { ...(await completeSignIn(deps, user, { method: "phone", device: input.device, meta, now })), created };
 }
 
 /**

@@ -9,7 +9,8 @@ import { deliverCode, deliverCodeInBackground } from "./code-delivery";
 import { COUNTERS, counter, enforceIpLimit, enforceLimit } from "./limits";
 import { assertAcceptablePassword } from "./password-policy";
 import { hashPassword, verifyPassword } from "./passwords";
-import { signIn, type Device } from "./session-tokens";
+import type { Device } from "./session-tokens";
+import { completeSignIn } from "./sign-in";
 
 // A sign-up is a pending registration held by the email's Durable Object (no user row) until the
 // address is proved by the 6-digit code or the link. The DO makes the code single-use, counts
@@ -244,8 +245,8 @@ type Created = { user: User; notices: Notice[] };
 export type Notice = { code: "username_taken"; detail: string };
 
 async function signInCreated(deps: Deps, created: Created, device: Device, meta: RequestMeta, now: number) {
-  const tokens = await signIn(deps, created.user, device, meta, now, "email_code");
-  return created.notices.length > 0 ? { ...tokens, notices: created.notices } : tokens;
+  const result = await completeSignIn(deps, created.user, { method: "email_code", device, meta, now });
+  return created.notices.length > 0 ? { ...result, notices: created.notices } : result;
 }
 
 /**

@@ -1,10 +1,9 @@
 import { AppError } from "../errors";
-import { insertSession, markSessionsRevoked, findActiveSession, touchSession } from "../storage/sessions";
-import { findUserCached, toPublicUser, type User } from "../storage/users";
-import { revokedHere, userSubject, type Deps, type RequestMeta } from "./deps";
+import { findActiveSession } from "../storage/sessions";
+import { findUserCached } from "../storage/users";
+import { revokedHere, userSubject, type Deps } from "./deps";
 import {
   hashRefreshToken,
-  newRefreshToken,
   parseRefreshToken,
   signAccessToken,
   successorRefreshToken,
@@ -22,9 +21,8 @@ export type TokenPair = {
 
 export type Device = { deviceId: string; deviceName: string | null };
 
-export type SignInMethod = "password" | "email_code" | "phone" | "google";
-
-async function pair(
+/** Signs the access token of a session and pairs it with the session's refresh token. */
+export async function issueTokenPair(
   deps: Deps,
   claims: { sub: string; sid: string; role: Role; jti: string; iat: number },
   refreshToken: string,
@@ -40,51 +38,6 @@ async function pair(
     refresh_token: refreshToken,
     refresh_expires_at: new Date(refreshExpiresAt).toISOString(),
   };
-}
-
-/** Opens a new session for a user who has just proved who they are. */
-export async function signIn(deps: Deps, user: User, device: Device, meta: RequestMeta, now: number, method: SignInMethod) {
-  if (!user.isActive) {
-    deps.audit({ action: "login.failed", subjectId: user.id, details: { method, reason: "account_disabled" } });
-    throw new AppError("account_disabled");
-  }
-  const sessionId = crypto.randomUUID();
-  const refreshToken = newRefreshToken(user.id, sessionId);
-  const expiresAt = now + deps.config.refreshTtl * 1000;
-  // The D1 row first, then the Durable Object: a revocation that runs in between finds the row and
-  // stamps it, so D1 never lists as open a session the Durable Object has revoked.
-  await insertSession(deps.db, {
-    id: sessionId,
-    userId: user.id,
-    deviceId: device.deviceId,
-    deviceName: device.deviceName,
-    userAgent: meta.userAgent,
-    ip: meta.ip,
-    createdAt: new Date(now),
-    lastUsedAt: new Date(now),
-    expiresAt: new Date(expiresAt),
-    revokedAt: null,
-  });
-  const opened = await userSubject(deps, user.id).createSession({
-    sessionId,
-    deviceId: device.deviceId,
-    tokenHash: await hashRefreshToken(refreshToken),
-    expiresAt,
-    now,
-  });
-  if (!opened.ok) {
-    await markSessionsRevoked(deps.db, user.id, [sessionId], new Date(now));
-    deps.audit({ action: "login.failed", subjectId: user.id, details: { method, reason: "account_disabled" } });
-    throw new AppError("account_disabled");
-  }
-  const { jti, iat } = opened;
-  const tokens = await pair(deps, { sub: user.id, sid: sessionId, role: user.role, jti, iat }, refreshToken, expiresAt, now);
-  deps.audit({
-    action: "login.succeeded",
-    actorId: user.id,
-    details: { method, session_id: sessionId, device_id: device.deviceId },
-  });
-  return { ...tokens, user: toPublicUser(user) };
 }
 
 export async function refresh(deps: Deps, input: { refreshToken: string; deviceId: string }, now: number): Promise<TokenPair> {
@@ -120,8 +73,7 @@ export async function refresh(deps: Deps, input: { refreshToken: string; deviceI
     revokedHere(deps, await subject.revokeSessions({ userId: parsed.userId, ids: [parsed.sessionId], now }));
     throw new AppError("invalid_refresh_token");
   }
-  if (result.touch) deps.defer(() => touchSession(deps.db, parsed.sessionId, new Date(now)));
-  return pair(
+  return issueTokenPair(
     deps,
     { sub: user.id, sid: parsed.sessionId, role: user.role, jti: result.jti, iat: result.iat },
     successor,
@@ -151,10 +103,10 @@ export async function revokeAllSessions(deps: Deps, userId: string, now: number)
   return revoked.length;
 }
 
+/** Ends one session from the user's list; the user's object stamps the row even if it had ended it already. */
 export async function revokeOwnSession(deps: Deps, userId: string, sessionId: string, now: number): Promise<void> {
   const session = await findActiveSession(deps.db, userId, sessionId, new Date(now));
   if (!session) throw new AppError("session_not_found");
-  const { revoked } = revokedHere(deps, await userSubject(deps, userId).revokeSessions({ userId, ids: [sessionId], now }));
-  if (revoked.length === 0) await markSessionsRevoked(deps.db, userId, [sessionId], new Date(now));
+  revokedHere(deps, await userSubject(deps, userId).revokeSessions({ userId, ids: [sessionId], now }));
   deps.audit({ action: "session.revoked", actorId: userId, details: { session_id: sessionId } });
 }

@@ -13,7 +13,7 @@ type SessionState = {
   created_at: number;
 };
 
-/** The sessions list shows the last use to the minute: D1 is written at most once a minute per session. */
+/** The sessions list shows the last use to the minute: its D1 row is written at most once a minute per session. */
 export const TOUCH_INTERVAL_MS = 60_000;
 
 export type RotateInput = {
@@ -43,9 +43,10 @@ export class RefreshStore {
    * One rotation step (RFC 9700 §4.14). The successor's hash comes from the caller and is
    * deterministic, so a repeat of the just-rotated token inside the grace window gets the same
    * successor and access-token claims. A spent token outside that is reuse: the session is revoked
-   * here, and `revoked` names it so the caller can propagate.
+   * here, and `revoked` names it so the caller can propagate. `touch`: the session's last use is due
+   * to be written to its D1 row.
    */
-  rotate(input: RotateInput): RotateResult & { revoked?: string[] } {
+  rotate(input: RotateInput): RotateResult & { revoked?: string[]; touch?: boolean } {
     const { now } = input;
     const current = this.#session("token_hash", input.presentedHash);
     if (current) {
@@ -72,7 +73,7 @@ export class RefreshStore {
     ) {
       // Inside the grace window a wrong device is refused like any other mismatch, not taken as theft.
       if (!this.#usable(previous, input, now)) return { ok: false, reason: "invalid" };
-      return { ok: true, jti: previous.access_jti, iat: previous.access_iat, expiresAt: previous.expires_at, replay: true, touch: false };
+      return { ok: true, jti: previous.access_jti, iat: previous.access_iat, expiresAt: previous.expires_at, replay: true };
     }
 
     const spent = this.#spent(input.presentedHash);
@@ -85,6 +86,11 @@ export class RefreshStore {
   /** The session a refresh token (current, previous or spent) belongs to. */
   sessionOfToken(hash: string): string | undefined {
     return (this.#session("token_hash", hash) ?? this.#session("prev_hash", hash) ?? this.#spent(hash))?.id;
+  }
+
+  /** When a session this store holds expires (revoked or not). */
+  expiryOf(id: string): number | undefined {
+    return this.sql.exec<{ at: number }>(`SELECT expires_at AS at FROM sessions WHERE id = ?`, id).toArray()[0]?.at;
   }
 
   activeIds(now: number): string[] {

@@ -23,6 +23,8 @@ const EXPIRIES = [
   ["counters", "window_end"],
   ["sessions", "expires_at"],
   ["spent_tokens", "expires_at"],
+  // Not an expiry: when a pending D1 write is retried (src/durable/session-projection.ts).
+  ["session_outbox", "retry_at"],
   ["login_failures", "expires_at"],
   ["login_locks", "until"],
 ] as const;

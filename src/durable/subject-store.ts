@@ -2,8 +2,9 @@ import { DurableObject } from "cloudflare:workers";
 import { loadConfig } from "../config";
 import { database } from "../storage/db";
 import { kvKeys, kvTtl } from "../storage/kv-keys";
-import { markSessionsRevoked } from "../storage/sessions";
+import type { OpenedSession } from "../storage/sessions";
 import { CodeStore, type PutCodeInput } from "./code-store";
+import { flushOutbox, SessionOutbox } from "./session-projection";
 import { hasTables, holdsNothing, nextExpiry } from "./subject-storage";
 import {
   SUBJECT_SCHEMA,
@@ -26,8 +27,9 @@ const KYC_UPLOAD_SLOT = "kyc-upload";
  * The store of one subject whose state must change atomically: a user (`user:<id>`), an email
  * address (`email:<address>`), a phone number (`phone:<E.164>`) or a client address (`ip:<address>`).
  * A user's object is the truth for their sessions and refresh-token chains (rotation with reuse
- * detection, revocation, deactivation) and their one KYC upload in flight; every subject's object
- * holds its one-time codes with their miss counters, cooldowns, rate-limit counters and the login
+ * detection, revocation, deactivation) and their one KYC upload in flight, and the only writer of
+ * their D1 `sessions` rows, a projection for listing (src/durable/session-projection.ts); every
+ * subject's object holds its one-time codes with their miss counters, cooldowns, rate-limit counters and the login
  * throttle (with its per-device budgets). Every public method is an RPC entry point; each does its
  * read-check-write synchronously (the stores never await) before any I/O.
  *
@@ -40,6 +42,7 @@ export class SubjectStore extends DurableObject<Env> {
   #codes: CodeStore;
   #limits: LimitStore;
   #logins: LoginThrottle;
+  #outbox: SessionOutbox;
   /** Whether the tables exist; reads on an object without them answer "nothing" and create none. */
   #stored: boolean;
 
@@ -54,17 +57,38 @@ export class SubjectStore extends DurableObject<Env> {
     this.#limits = new LimitStore(sql, schedule);
     this.#logins = new LoginThrottle(sql, schedule);
     this.#codes = new CodeStore(sql, this.#limits, schedule);
+    this.#outbox = new SessionOutbox(sql, schedule);
   }
 
   // ---- sessions and refresh tokens -------------------------------------------------------------
 
-  /** Opens a session, unless the account was disabled here (closes the race with a deactivation). */
+  /**
+   * Opens a session, unless the account was disabled here (closes the race with a deactivation), and
+   * lists it in D1 before answering: a session its owner cannot see in the list is never handed out.
+   * `unlisted`: D1 refused the row; the session was ended here and nobody holds its tokens.
+   */
   async createSession(input: {
-    sessionId: string; deviceId: string; tokenHash: string; expiresAt: number; now: number;
-  }): Promise<{ ok: true; jti: string; iat: number } | { ok: false }> {
+    userId: string; sessionId: string; tokenHash: string; expiresAt: number; now: number;
+    deviceId: string; deviceName: string | null; userAgent: string | null; ip: string | null;
+  }): Promise<{ ok: true; jti: string; iat: number } | { ok: false; reason: "disabled" | "unlisted" }> {
     this.#writable();
-    if (this.#disabled()) return { ok: false };
-    return { ok: true, ...this.#refresh.create(input) };
+    if (this.#disabled()) return { ok: false, reason: "disabled" };
+    const issued = this.#refresh.create(input);
+    const { userId, sessionId, now } = input;
+    const row: OpenedSession = {
+      deviceId: input.deviceId, deviceName: input.deviceName, userAgent: input.userAgent, ip: input.ip,
+      createdAt: now, expiresAt: input.expiresAt,
+    };
+    this.#outbox.opened(userId, sessionId, row, Date.now());
+    if (!(await this.#project([sessionId]))) {
+      // Its access token was never signed, so only the list needs to learn it ended: the alarm retries.
+      this.#outbox.revoked(userId, [{ id: sessionId, expiresAt: input.expiresAt }], now, Date.now());
+      this.#refresh.markRevoked([sessionId], now);
+      return { ok: false, reason: "unlisted" };
+    }
+    // Deactivated while D1 was written: setActive has revoked this session with the others.
+    if (this.#disabled()) return { ok: false, reason: "disabled" };
+    return { ok: true, ...issued };
   }
 
   /**
@@ -87,8 +111,13 @@ export class SubjectStore extends DurableObject<Env> {
   /** Rotates a refresh token in one step; a reused one revokes its session (RFC 9700 §4.14). */
   async rotateRefresh(input: RotateInput & { userId: string }): Promise<RotateResult> {
     if (!this.#stored) return { ok: false, reason: "invalid" };
-    const { revoked, ...result } = this.#refresh.rotate(input);
+    const { revoked, touch, ...result } = this.#refresh.rotate(input);
     if (revoked) await this.#propagateRevocation(input.userId, revoked, input.now);
+    if (touch && result.ok) {
+      this.#outbox.touched(input.userId, input.sessionId, input.now, result.expiresAt, Date.now());
+      // The answer does not wait for the list: the alarm writes what this does not.
+      void this.#project([input.sessionId]);
+    }
     return result as RotateResult;
   }
 
@@ -100,11 +129,18 @@ export class SubjectStore extends DurableObject<Env> {
     return this.#revoke(input.userId, [id], input.now);
   }
 
-  /** Revokes the given sessions, or every active one (but `exceptId`) when `ids` is null. */
+  /**
+   * Revokes the given sessions, or every active one (but `exceptId`) when `ids` is null. Named
+   * sessions are stamped in the list even when they had already ended here (or were never held):
+   * a row D1 still shows as open is what the user asked to end.
+   */
   async revokeSessions(input: { userId: string; ids: string[] | null; now: number; exceptId?: string }): Promise<{ revoked: string[] }> {
-    if (!this.#stored) return { revoked: [] };
-    const ids = input.ids ?? this.#refresh.activeIds(input.now).filter((id) => id !== input.exceptId);
-    return this.#revoke(input.userId, ids, input.now);
+    if (input.ids === null) {
+      if (!this.#stored) return { revoked: [] };
+      return this.#revoke(input.userId, this.#refresh.activeIds(input.now).filter((id) => id !== input.exceptId), input.now);
+    }
+    this.#writable();
+    return this.#revoke(input.userId, input.ids, input.now, input.ids);
   }
 
   // ---- one-time codes ---------------------------------------------------------------------------
@@ -199,6 +235,8 @@ export class SubjectStore extends DurableObject<Env> {
     const sql = this.ctx.storage.sql;
     if (this.#stored) {
       const now = Date.now();
+      this.#outbox.prune(now);
+      await this.#project();
       this.#codes.prune(now);
       this.#limits.prune(now);
       this.#logins.prune(now);
@@ -230,19 +268,28 @@ export class SubjectStore extends DurableObject<Env> {
     return this.ctx.storage.sql.exec(`SELECT 1 FROM meta WHERE key = 'disabled'`).toArray().length > 0;
   }
 
-  async #revoke(userId: string, ids: string[], now: number): Promise<{ revoked: string[] }> {
+  async #revoke(userId: string, ids: string[], now: number, listed?: string[]): Promise<{ revoked: string[] }> {
     const revoked = this.#refresh.markRevoked(ids, now);
-    await this.#propagateRevocation(userId, revoked, now);
+    await this.#propagateRevocation(userId, revoked, now, listed);
     return { revoked };
   }
 
-  /** Access tokens of a revoked session are refused at once through the KV denylist, read by require-auth. */
-  async #propagateRevocation(userId: string, sessionIds: string[], now: number): Promise<void> {
-    if (sessionIds.length === 0) return;
+  /**
+   * Access tokens of a revoked session are refused at once through the KV denylist, read by
+   * require-auth; the list learns of it through the projection (`listed`: the rows to stamp).
+   */
+  async #propagateRevocation(userId: string, sessionIds: string[], now: number, listed = sessionIds): Promise<void> {
+    if (sessionIds.length === 0 && listed.length === 0) return;
+    this.#outbox.revoked(userId, listed.map((id) => ({ id, expiresAt: this.#refresh.expiryOf(id) })), now, Date.now());
     const ttl = kvTtl(loadConfig(this.env).accessTtl);
     await Promise.all([
       ...sessionIds.map((id) => this.env.KV.put(kvKeys.revokedSession(id), "1", { expirationTtl: ttl })),
-      markSessionsRevoked(database(this.env.DB), userId, sessionIds, new Date(now)),
+      this.#project(listed),
     ]);
+  }
+
+  /** Writes the pending D1 rows of these sessions, or all (the alarm); never throws. */
+  #project(ids?: string[]): Promise<boolean> {
+    return flushOutbox(this.#outbox, database(this.env.DB), ids);
   }
 }

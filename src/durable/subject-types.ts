@@ -1,8 +1,7 @@
 // Shapes shared by the SubjectStore Durable Object, its stores and its callers.
 
 export type RotateResult =
-  /** `touch`: time to write the session's last use to D1 (at most once a minute per session). */
-  | { ok: true; jti: string; iat: number; expiresAt: number; replay: boolean; touch: boolean }
+  | { ok: true; jti: string; iat: number; expiresAt: number; replay: boolean }
   | { ok: false; reason: "invalid" | "reused" };
 
 export type CodeResult =
@@ -34,6 +33,10 @@ CREATE TABLE IF NOT EXISTS sessions (
   expires_at INTEGER NOT NULL, revoked_at INTEGER, created_at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS sessions_prev ON sessions (prev_hash);
 CREATE TABLE IF NOT EXISTS session_touches (id TEXT PRIMARY KEY, at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS session_outbox (
+  id TEXT PRIMARY KEY, user_id TEXT NOT NULL, version INTEGER NOT NULL DEFAULT 1, opened TEXT,
+  revoked_at INTEGER, last_used_at INTEGER, attempts INTEGER NOT NULL DEFAULT 0,
+  retry_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS spent_tokens (hash TEXT PRIMARY KEY, session_id TEXT NOT NULL, expires_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS codes (
   purpose TEXT PRIMARY KEY, code_hmac TEXT, link_hash TEXT, payload TEXT NOT NULL,

@@ -4,6 +4,7 @@ import { mailerFor } from "../delivery/mailer";
 import { smsSenderFor } from "../delivery/sms";
 import { writeAudit } from "../domain/audit";
 import type { Deps } from "../domain/deps";
+import { NO_SECOND_FACTORS } from "../domain/sign-in";
 import { database } from "../storage/db";
 import type { AppEnv } from "../http/app-env";
 import { requestMeta } from "./require-auth";
@@ -26,6 +27,7 @@ export const withDeps = createMiddleware<AppEnv>(async (c, next) => {
     subjects: c.env.SUBJECTS,
     mailer: mailerFor(config),
     sms: smsSenderFor(config),
+    secondFactors: NO_SECOND_FACTORS,
     defer,
     audit: (event) => {
       const at = Date.now();

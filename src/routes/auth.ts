@@ -19,6 +19,7 @@ import {
 } from "../http/schemas";
 import { validate } from "../http/validate";
 import { requestMeta, requireAuth } from "../middleware/require-auth";
+import { signInAnswer } from "./sign-in-answer";
 
 const TAGS = ["Email and password"];
 
@@ -127,8 +128,8 @@ export const authRoutes = new Hono<AppEnv>()
     validate("json", VerifyEmailBody),
     async (c) => {
       const body = c.req.valid("json");
-      const tokens = await verifyEmailCode(c.var.deps, { email: body.email, code: body.code, device: deviceOf(body) }, requestMeta(c), Date.now());
-      return c.json(tokens, 200);
+      const signedIn = await verifyEmailCode(c.var.deps, { email: body.email, code: body.code, device: deviceOf(body) }, requestMeta(c), Date.now());
+      return signInAnswer(c, signedIn);
     },
   )
   .get(
@@ -157,13 +158,13 @@ export const authRoutes = new Hono<AppEnv>()
     validate("json", VerifyLinkBody),
     async (c) => {
       const body = c.req.valid("json");
-      const tokens = await verifyEmailLink(
+      const signedIn = await verifyEmailLink(
         c.var.deps,
         { token: linkToken(body.token), password: body.password, device: deviceOf(body) },
         requestMeta(c),
         Date.now(),
       );
-      return c.json({ ...tokens, message: "Email verified successfully. You can now log in." }, 200);
+      return signInAnswer(c, signedIn, { message: "Email verified successfully. You can now log in." });
     },
   )
   .post(
@@ -191,7 +192,7 @@ export const authRoutes = new Hono<AppEnv>()
     validate("json", LoginBody),
     async (c) => {
       const body = c.req.valid("json");
-      const tokens = await loginWithPassword(
+      const signedIn = await loginWithPassword(
         c.var.deps,
         {
           email: body.email,
@@ -202,7 +203,7 @@ export const authRoutes = new Hono<AppEnv>()
         requestMeta(c),
         Date.now(),
       );
-      return c.json(tokens, 200);
+      return signInAnswer(c, signedIn);
     },
   )
   .post(

@@ -17,6 +17,7 @@ import { DeviceIdField, TokenResponseSchema } from "../http/schemas";
 import { validate } from "../http/validate";
 import { requestMeta } from "../middleware/require-auth";
 import { GOOGLE_STATE_TTL_SECONDS } from "../storage/kv-keys";
+import { signInAnswer } from "./sign-in-answer";
 
 const TAGS = ["Google"];
 
@@ -80,8 +81,8 @@ export const googleRoutes = new Hono<AppEnv>()
     async (c) => {
       const body = c.req.valid("json");
       const device = { deviceId: body.device_id, deviceName: body.device_name ?? null };
-      const tokens = await signInWithGoogleIdToken(c.var.deps, { idToken: body.id_token, device }, requestMeta(c), Date.now());
-      return c.json(tokens, 200);
+      const signedIn = await signInWithGoogleIdToken(c.var.deps, { idToken: body.id_token, device }, requestMeta(c), Date.now());
+      return signInAnswer(c, signedIn);
     },
   )
   .get(
@@ -145,7 +146,7 @@ export const googleRoutes = new Hono<AppEnv>()
     async (c) => {
       const body = c.req.valid("json");
       const device = { deviceId: body.device_id, deviceName: body.device_name ?? null };
-      const tokens = await redeemGoogleExchangeCode(c.var.deps, { code: body.code, device }, requestMeta(c), Date.now());
-      return c.json(tokens, 200);
+      const signedIn = await redeemGoogleExchangeCode(c.var.deps, { code: body.code, device }, requestMeta(c), Date.now());
+      return signInAnswer(c, signedIn);
     },
   );

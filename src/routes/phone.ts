@@ -7,6 +7,7 @@ import { PhoneInputField } from "../http/phone";
 import { DeviceIdField, EmailField, TokenResponseSchema } from "../http/schemas";
 import { validate } from "../http/validate";
 import { requestMeta } from "../middleware/require-auth";
+import { signInAnswer } from "./sign-in-answer";
 
 const TAGS = ["Phone"];
 
@@ -79,7 +80,7 @@ export const phoneRoutes = new Hono<AppEnv>()
     validate("json", VerifyOtpBody),
     async (c) => {
       const body = c.req.valid("json");
-      const tokens = await verifyPhoneOtp(
+      const signedIn = await verifyPhoneOtp(
         c.var.deps,
         {
           phone: body.phone,
@@ -90,6 +91,6 @@ export const phoneRoutes = new Hono<AppEnv>()
         requestMeta(c),
         Date.now(),
       );
-      return c.json(tokens, 200);
+      return signInAnswer(c, signedIn);
     },
   );

@@ -15,6 +15,7 @@ import type { Deps } from "../../src/domain/deps";
 import { loginWithPassword } from "../../src/domain/login";
 import { requestPasswordReset } from "../../src/domain/password-reset";
 import { resendVerification, verifyEmailCode } from "../../src/domain/registration";
+import { NO_SECOND_FACTORS } from "../../src/domain/sign-in";
 import { database } from "../../src/storage/db";
 import { lastCode, registerAt, registerUser, signedInUser, testDeps, uniqueEmail, NO_META } from "../helpers";
 
@@ -59,6 +60,7 @@ function recordingDeps() {
     subjects,
     mailer: mailerFor(config),
     sms: smsSenderFor(config),
+    secondFactors: NO_SECOND_FACTORS,
     defer: (work) => void deferred.push(work),
     audit: () => undefined,
   };

@@ -1,0 +1,92 @@
+import { AppError } from "../errors";
+import { toPublicUser, type User } from "../storage/users";
+import { userSubject, type Deps, type RequestMeta } from "./deps";
+import { issueTokenPair, type Device, type TokenPair } from "./session-tokens";
+import { hashRefreshToken, newRefreshToken } from "./tokens";
+
+// Every way in (password, email code or link, phone code, Google) ends here: the account must be
+// allowed to sign in, a second factor is asked for when the account has one, and only then is a
+// session opened. Flows never open sessions themselves, so a new way in cannot skip a check.
+
+export type SignInMethod = "password" | "email_code" | "phone" | "google" | "passkey";
+
+/** A second factor an account can be asked for. None can be enrolled yet. */
+export type SecondFactorMethod = "totp" | "passkey";
+
+/** Which second factors an account has enrolled; the pipeline asks before it opens a session. */
+export interface SecondFactors {
+  methodsFor(user: User): Promise<SecondFactorMethod[]>;
+}
+
+/** Production's answer until second factors can be enrolled: no account has one. */
+export const NO_SECOND_FACTORS: SecondFactors = { methodsFor: async () => [] };
+
+export type SignInAttempt = {
+  method: SignInMethod;
+  device: Device;
+  meta: RequestMeta;
+  now: number;
+  /** The authenticator verified the user itself (WebAuthn UV flag); only passkeys set it. */
+  userVerified?: boolean;
+};
+
+export type PublicUser = ReturnType<typeof toPublicUser>;
+
+export type SignInResult =
+  | { kind: "session"; tokens: TokenPair; user: PublicUser }
+  | { kind: "second_factor"; user: User; methods: SecondFactorMethod[]; method: SignInMethod; device: Device };
+
+/**
+ * A passkey used with user verification is something the user has and something they know or are
+ * (NIST SP 800-63B §5.1.8): asking for another factor after it would add nothing.
+ */
+export function methodSatisfiesTwoFactors(attempt: Pick<SignInAttempt, "method" | "userVerified">): boolean {
+  return attempt.method === "passkey" && attempt.userVerified === true;
+}
+
+/** Finishes a sign-in for a user who has just proved who they are by `attempt.method`. */
+export async function completeSignIn(deps: Deps, user: User, attempt: SignInAttempt): Promise<SignInResult> {
+  if (!user.isActive) refuseDisabled(deps, user, attempt.method);
+  if (!methodSatisfiesTwoFactors(attempt)) {
+    const methods = await deps.secondFactors.methodsFor(user);
+    if (methods.length > 0) return { kind: "second_factor", user, methods, method: attempt.method, device: attempt.device };
+  }
+  return { kind: "session", tokens: await openSession(deps, user, attempt), user: toPublicUser(user) };
+}
+
+function refuseDisabled(deps: Deps, user: User, method: SignInMethod): never {
+  deps.audit({ action: "login.failed", subjectId: user.id, details: { method, reason: "account_disabled" } });
+  throw new AppError("account_disabled");
+}
+
+/** Opens the session; private to the pipeline, which has made every check before it. */
+async function openSession(deps: Deps, user: User, { method, device, meta, now }: SignInAttempt): Promise<TokenPair> {
+  const sessionId = crypto.randomUUID();
+  const refreshToken = newRefreshToken(user.id, sessionId);
+  const expiresAt = now + deps.config.refreshTtl * 1000;
+  // The user's object holds the session and writes its row in the D1 list itself.
+  const opened = await userSubject(deps, user.id).createSession({
+    userId: user.id,
+    sessionId,
+    tokenHash: await hashRefreshToken(refreshToken),
+    expiresAt,
+    now,
+    deviceId: device.deviceId,
+    deviceName: device.deviceName,
+    userAgent: meta.userAgent,
+    ip: meta.ip,
+  });
+  if (!opened.ok) {
+    // Deactivated after the user was read: the user's object refused the session (setActive).
+    if (opened.reason === "disabled") refuseDisabled(deps, user, method);
+    throw new Error("the new session could not be listed in D1; the user's object ended it");
+  }
+  const { jti, iat } = opened;
+  const tokens = await issueTokenPair(deps, { sub: user.id, sid: sessionId, role: user.role, jti, iat }, refreshToken, expiresAt, now);
+  deps.audit({
+    action: "login.succeeded",
+    actorId: user.id,
+    details: { method, session_id: sessionId, device_id: device.deviceId },
+  });
+  return tokens;
+}
