@@ -11,7 +11,7 @@ import {
   type KycDocument,
 } from "../storage/kyc";
 import { deleteKycObjects, kycObjectKey, putKycObject } from "../storage/kyc-objects";
-import { DOCUMENT_KINDS } from "../storage/schema";
+import { DOCUMENT_KINDS } from "./kyc-values";
 import { userSubject, type Deps } from "./deps";
 import { detectDocumentType } from "./kyc";
 

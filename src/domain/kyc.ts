@@ -12,6 +12,7 @@ import {
 } from "../storage/kyc";
 import { deleteKycObjects, listKycObjects } from "../storage/kyc-objects";
 import type { Deps } from "./deps";
+import type { UserKycStatus } from "./kyc-values";
 
 /** The only document types accepted, as decided from the bytes, and the extension each is served with. */
 export const DOCUMENT_MEDIA_TYPES = { "image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf" } as const;
@@ -30,7 +31,7 @@ export async function detectDocumentType(bytes: Uint8Array): Promise<DocumentMed
 }
 
 export type KycStatusView = {
-  status: "NOT_SUBMITTED" | KycApplication["status"];
+  status: UserKycStatus;
   application: KycApplicationWithDocuments | null;
   rejectionReason: string | null;
 };

@@ -8,6 +8,7 @@ import { emailSubject, type Deps, type RequestMeta } from "./deps";
 import { deliverCode, deliverCodeInBackground } from "./code-delivery";
 import { COUNTERS, counter, enforceIpLimit, enforceLimit } from "./limits";
 import { assertAcceptablePassword } from "./password-policy";
+import type { SignUpRole } from "./roles";
 import { hashPassword, verifyPassword } from "./passwords";
 import { signIn, type Device } from "./session-tokens";
 
@@ -39,7 +40,7 @@ type Pending = {
   fullName: string;
   username: string | null;
   phone: string | null;
-  role: "CUSTOMER" | "PROVIDER";
+  role: SignUpRole;
 };
 
 export type RegisterInput = Omit<Pending, "passwordHash"> & { password: string };

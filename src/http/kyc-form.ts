@@ -3,7 +3,7 @@
 import { z } from "zod";
 import type { KycSubmission } from "../domain/kyc-submission";
 import type { DocumentKind, DocumentType } from "../storage/kyc";
-import { DOCUMENT_TYPES } from "../storage/schema";
+import { DOCUMENT_TYPES } from "../domain/kyc-values";
 import { AppError, type FieldError } from "../errors";
 import { MultipartError, streamMultipart, type FormShape, type MultipartFailure } from "./multipart-stream";
 

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { DOCUMENT_MEDIA_TYPES } from "../domain/kyc";
 import type { KycApplication, KycApplicationWithDocuments, KycListItem, KycUserSummary } from "../storage/kyc";
-import { DOCUMENT_KINDS, DOCUMENT_TYPES, KYC_STATUSES } from "../storage/schema";
+import { DOCUMENT_KINDS, DOCUMENT_TYPES, KYC_STATUSES, USER_KYC_STATUSES } from "../domain/kyc-values";
+import { ROLES } from "../domain/roles";
 
 // KYC response shapes (OpenAPI components by `id`) and the one mapping from rows to each.
 
@@ -37,8 +38,8 @@ export const KycUserSummarySchema = z
       description: "An address typed at phone sign-up and never proved: it may belong to someone else, so it identifies no one",
     }),
     full_name: z.string().nullable(),
-    role: z.enum(["CUSTOMER", "PROVIDER", "ADMIN"]),
-    kyc_status: z.enum(["NOT_SUBMITTED", "PENDING", "APPROVED", "REJECTED"]),
+    role: z.enum(ROLES),
+    kyc_status: z.enum(USER_KYC_STATUSES),
   })
   .meta({ id: "KycUserSummary" });
 

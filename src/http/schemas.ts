@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { USER_KYC_STATUSES } from "../domain/kyc-values";
+import { ROLES } from "../domain/roles";
 import { USERNAME_PATTERN, isReservedUsername, normalizeUsername } from "../domain/username";
 
 // Response shapes shared by several routes, registered as OpenAPI components by their `id`.
@@ -12,10 +14,10 @@ export const UserSchema = z
     full_name: z.string().nullable(),
     first_name: z.string().nullable(),
     last_name: z.string().nullable(),
-    role: z.enum(["CUSTOMER", "PROVIDER", "ADMIN"]),
+    role: z.enum(ROLES),
     is_email_verified: z.boolean(),
     is_phone_verified: z.boolean(),
-    kyc_status: z.enum(["NOT_SUBMITTED", "PENDING", "APPROVED", "REJECTED"]),
+    kyc_status: z.enum(USER_KYC_STATUSES),
     profile_picture: z.string().nullable(),
     created_at: z.iso.datetime(),
   })

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import type { Role } from "../domain/tokens";
+import type { Role } from "../domain/roles";
 import type { AppEnv } from "../http/app-env";
 import { AppError } from "../errors";
 import { attachDoc } from "../http/openapi-meta";

@@ -17,7 +17,7 @@ import { requireRole } from "../middleware/require-role";
 import type { Db } from "../storage/db";
 import { findApplicationRow, findDocument, findUserSummary, listApplications, withDocuments, type KycApplication } from "../storage/kyc";
 import { getKycObject } from "../storage/kyc-objects";
-import { KYC_STATUSES } from "../storage/schema";
+import { KYC_STATUSES } from "../domain/kyc-values";
 
 const TAGS = ["Admin"];
 const requireAdmin = requireRole("ADMIN");

@@ -8,6 +8,7 @@ import {
   toAuditEvent,
   updateUserAsAdmin,
 } from "../domain/admin";
+import { ROLES } from "../domain/roles";
 import type { AppEnv } from "../http/app-env";
 import { describeRoute } from "../http/openapi-meta";
 import { UserSchema } from "../http/schemas";
@@ -58,7 +59,7 @@ const UserParam = z.object({ id: z.uuid() });
 
 const PatchUserBody = z
   .object({
-    role: z.enum(["CUSTOMER", "PROVIDER", "ADMIN"]).optional(),
+    role: z.enum(ROLES).optional(),
     is_active: z.boolean().optional(),
   })
   .strict()

@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { loginWithPassword } from "../domain/login";
 import { lookUpVerificationLink, register, resendVerification, verifyEmailCode, verifyEmailLink } from "../domain/registration";
+import { SIGN_UP_ROLES } from "../domain/roles";
 import { logout, refresh, revokeAllSessions } from "../domain/session-tokens";
 import type { AppEnv } from "../http/app-env";
 import { AppError } from "../errors";
@@ -28,7 +29,7 @@ const RegisterBody = z.object({
   full_name: z.string().trim().min(1).max(150),
   username: UsernameField.nullish(),
   phone: PhoneField.nullish(),
-  role: z.enum(["CUSTOMER", "PROVIDER"]).default("CUSTOMER"),
+  role: z.enum(SIGN_UP_ROLES).default("CUSTOMER"),
 });
 
 const DEFAULT_DEVICE_ID = "default";

@@ -20,7 +20,7 @@ import { UserSchema } from "../http/schemas";
 import { requireAuth } from "../middleware/require-auth";
 import { requireKycApproved } from "../middleware/require-kyc";
 import { currentUser, requireRole } from "../middleware/require-role";
-import { DOCUMENT_TYPES } from "../storage/schema";
+import { DOCUMENT_TYPES, USER_KYC_STATUSES } from "../domain/kyc-values";
 import { toPublicUser } from "../storage/users";
 
 /** Three files at the limit plus room for the multipart framing and the text field. */
@@ -49,7 +49,7 @@ const SubmitForm = z
   .strict();
 
 const StatusSchema = z.object({
-  status: z.enum(["NOT_SUBMITTED", "PENDING", "APPROVED", "REJECTED"]),
+  status: z.enum(USER_KYC_STATUSES),
   application: KycApplicationSchema.nullable(),
   rejection_reason: z.string().nullable(),
 });

@@ -1,11 +1,10 @@
 import { and, asc, desc, eq, gt, inArray, or, sql } from "drizzle-orm";
 import type { Db } from "./db";
 import { writingUsers } from "./hot-cache";
-import { DOCUMENT_KINDS, DOCUMENT_TYPES, KYC_STATUSES, kycApplications, kycDocuments, users, webhookEvents } from "./schema";
+import { DOCUMENT_KINDS, type DocumentKind, type KycStatus } from "../domain/kyc-values";
+import { kycApplications, kycDocuments, users, webhookEvents } from "./schema";
 
-export type KycStatus = (typeof KYC_STATUSES)[number];
-export type DocumentType = (typeof DOCUMENT_TYPES)[number];
-export type DocumentKind = (typeof DOCUMENT_KINDS)[number];
+export type { DocumentKind, DocumentType, KycStatus } from "../domain/kyc-values";
 export type KycApplication = typeof kycApplications.$inferSelect;
 export type KycDocument = typeof kycDocuments.$inferSelect;
 export type KycApplicationWithDocuments = KycApplication & { documents: KycDocument[] };
