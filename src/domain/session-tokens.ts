@@ -1,6 +1,7 @@
 import { AppError } from "../errors";
 import { insertSession, markSessionsRevoked, findActiveSession, touchSession } from "../storage/sessions";
-import { findUserCached, toPublicUser, type User } from "../storage/users";
+import { presentUser } from "../presenters";
+import { findUserCached, type User } from "../storage/users";
 import { revokedHere, userSubject, type Deps, type RequestMeta } from "./deps";
 import {
   hashRefreshToken,
@@ -84,7 +85,7 @@ export async function signIn(deps: Deps, user: User, device: Device, meta: Reque
     actorId: user.id,
     details: { method, session_id: sessionId, device_id: device.deviceId },
   });
-  return { ...tokens, user: toPublicUser(user) };
+  return { ...tokens, user: presentUser(user) };
 }
 
 export async function refresh(deps: Deps, input: { refreshToken: string; deviceId: string }, now: number): Promise<TokenPair> {

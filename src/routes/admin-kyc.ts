@@ -4,12 +4,7 @@ import { decodeCursor, encodeCursor } from "../domain/cursor";
 import { DOCUMENT_MEDIA_TYPES, decideAsAdmin, type DocumentMediaType } from "../domain/kyc";
 import type { AppEnv } from "../http/app-env";
 import { AppError } from "../errors";
-import {
-  AdminKycApplicationSchema,
-  AdminKycListItemSchema,
-  toAdminApplicationView,
-  toAdminListItemView,
-} from "../http/kyc-schemas";
+import { AdminKycApplicationSchema, AdminKycListItemSchema } from "../http/kyc-schemas";
 import { describeRoute } from "../http/openapi-meta";
 import { validate } from "../http/validate";
 import { requireAuth } from "../middleware/require-auth";
@@ -17,6 +12,7 @@ import { requireRole } from "../middleware/require-role";
 import type { Db } from "../storage/db";
 import { findApplicationRow, findDocument, findUserSummary, listApplications, withDocuments, type KycApplication } from "../storage/kyc";
 import { getKycObject } from "../storage/kyc-objects";
+import { presentAdminApplication, presentAdminListItem, presentPage } from "../presenters";
 import { KYC_STATUSES } from "../domain/kyc-values";
 
 const TAGS = ["Admin"];
@@ -37,7 +33,7 @@ const ApplicationResponse = z.object({ application: AdminKycApplicationSchema })
 async function adminView(db: Db, application: KycApplication) {
   const [full, user] = await Promise.all([withDocuments(db, application), findUserSummary(db, application.userId)]);
   if (!user) throw new AppError("application_not_found");
-  return { application: toAdminApplicationView(full, user) };
+  return { application: presentAdminApplication(full, user) };
 }
 
 export const adminKycRoutes = new Hono<AppEnv>()
@@ -64,10 +60,8 @@ export const adminKycRoutes = new Hono<AppEnv>()
       const rows = await listApplications(c.var.deps.db, { status, after, limit: limit + 1 });
       const page = rows.slice(0, limit);
       const last = page.at(-1);
-      return c.json(
-        { applications: page.map(toAdminListItemView), next_cursor: rows.length > limit && last ? encodeCursor({ at: last.submittedAt, id: last.id }) : null },
-        200,
-      );
+      const nextCursor = rows.length > limit && last ? encodeCursor({ at: last.submittedAt, id: last.id }) : null;
+      return c.json(presentPage("applications", page.map(presentAdminListItem), nextCursor), 200);
     },
   )
   .get(

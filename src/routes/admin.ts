@@ -1,13 +1,6 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import {
-  findAuditEvents,
-  findUsers,
-  revokeUserSessions,
-  toAdminUser,
-  toAuditEvent,
-  updateUserAsAdmin,
-} from "../domain/admin";
+import { findAuditEvents, findUsers, revokeUserSessions, updateUserAsAdmin } from "../domain/admin";
 import { ROLES } from "../domain/roles";
 import type { AppEnv } from "../http/app-env";
 import { describeRoute } from "../http/openapi-meta";
@@ -16,6 +9,7 @@ import { validate } from "../http/validate";
 import { requireAuth } from "../middleware/require-auth";
 import { requireRole } from "../middleware/require-role";
 import type { AdminPatch } from "../storage/admin-users";
+import { presentAdminUser, presentAuditEvent, presentPage } from "../presenters";
 
 const TAGS = ["Admin"];
 
@@ -100,7 +94,7 @@ export const adminRoutes = new Hono<AppEnv>()
     async (c) => {
       const q = c.req.valid("query");
       const page = await findUsers(c.var.deps, { query: q.query || null, cursor: q.cursor ?? null, limit: q.limit });
-      return c.json({ users: page.items.map(toAdminUser), next_cursor: page.nextCursor }, 200);
+      return c.json(presentPage("users", page.items.map(presentAdminUser), page.nextCursor), 200);
     },
   )
   .patch(
@@ -123,7 +117,7 @@ export const adminRoutes = new Hono<AppEnv>()
       if (body.role !== undefined) patch.role = body.role;
       if (body.is_active !== undefined) patch.isActive = body.is_active;
       const user = await updateUserAsAdmin(c.var.deps, c.var.auth.sub, c.req.valid("param").id, patch, Date.now());
-      return c.json(toAdminUser(user), 200);
+      return c.json(presentAdminUser(user), 200);
     },
   )
   .post(
@@ -172,6 +166,6 @@ export const adminRoutes = new Hono<AppEnv>()
         cursor: q.cursor ?? null,
         limit: q.limit,
       });
-      return c.json({ events: page.items.map(toAuditEvent), next_cursor: page.nextCursor }, 200);
+      return c.json(presentPage("events", page.items.map(presentAuditEvent), page.nextCursor), 200);
     },
   );

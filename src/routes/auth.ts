@@ -20,6 +20,7 @@ import {
 } from "../http/schemas";
 import { validate } from "../http/validate";
 import { requestMeta, requireAuth } from "../middleware/require-auth";
+import { presentPendingSignUp } from "../presenters";
 
 const TAGS = ["Email and password"];
 
@@ -144,7 +145,7 @@ export const authRoutes = new Hono<AppEnv>()
     async (c) => {
       const token = linkToken(c.req.valid("query").token);
       const found = await lookUpVerificationLink(c.var.deps, token, Date.now());
-      return c.json({ email: found.email, expires_at: found.expiresAt.toISOString() }, 200);
+      return c.json(presentPendingSignUp(found), 200);
     },
   )
   .post(

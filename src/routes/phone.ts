@@ -6,6 +6,7 @@ import { describeRoute } from "../http/openapi-meta";
 import { PhoneInputField } from "../http/phone";
 import { DeviceIdField, EmailField, TokenResponseSchema } from "../http/schemas";
 import { validate } from "../http/validate";
+import { presentOtpSent } from "../presenters";
 import { requestMeta } from "../middleware/require-auth";
 
 const TAGS = ["Phone"];
@@ -55,17 +56,7 @@ export const phoneRoutes = new Hono<AppEnv>()
     validate("json", SendOtpBody),
     async (c) => {
       const sent = await sendPhoneOtp(c.var.deps, c.req.valid("json").phone, requestMeta(c), Date.now());
-      return c.json(
-        {
-          success: true as const,
-          message: "OTP sent successfully",
-          phone: sent.phone,
-          expires_in_seconds: sent.expiresInSeconds,
-          resend_after_seconds: sent.resendAfterSeconds,
-          ...(sent.otp !== undefined ? { otp: sent.otp } : {}),
-        },
-        200,
-      );
+      return c.json(presentOtpSent(sent), 200);
     },
   )
   .post(

@@ -7,7 +7,8 @@ import { UserSchema, UsernameField } from "../http/schemas";
 import { validate } from "../http/validate";
 import { requireAuth } from "../middleware/require-auth";
 import { uniqueViolation } from "../storage/db";
-import { findUserCached, toPublicUser, updateProfile, type ProfilePatch } from "../storage/users";
+import { findUserCached, updateProfile, type ProfilePatch } from "../storage/users";
+import { presentUser } from "../presenters";
 
 const TAGS = ["Profile"];
 
@@ -41,7 +42,7 @@ export const userRoutes = new Hono<AppEnv>()
       const user = await findUserCached(config, db, c.var.auth.sub);
       if (!user || !user.isActive) throw new AppError("invalid_access_token");
       c.header("Cache-Control", "no-store");
-      return c.json(toPublicUser(user), 200);
+      return c.json(presentUser(user), 200);
     },
   )
   .patch(
@@ -65,7 +66,7 @@ export const userRoutes = new Hono<AppEnv>()
       try {
         const user = await updateProfile(c.var.deps.db, c.var.auth.sub, patch, new Date());
         if (!user) throw new AppError("invalid_access_token");
-        return c.json(toPublicUser(user), 200);
+        return c.json(presentUser(user), 200);
       } catch (err) {
         if (uniqueViolation(err) === "username_key") throw new AppError("username_taken");
         throw err;

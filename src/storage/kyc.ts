@@ -1,7 +1,8 @@
 import { and, asc, desc, eq, gt, inArray, or, sql } from "drizzle-orm";
 import type { Db } from "./db";
 import { writingUsers } from "./hot-cache";
-import { DOCUMENT_KINDS, type DocumentKind, type KycStatus } from "../domain/kyc-values";
+import { DOCUMENT_KINDS, type DocumentKind, type KycStatus, type UserKycStatus } from "../domain/kyc-values";
+import type { Role } from "../domain/roles";
 import { kycApplications, kycDocuments, users, webhookEvents } from "./schema";
 
 export type { DocumentKind, DocumentType, KycStatus } from "../domain/kyc-values";
@@ -14,8 +15,8 @@ export type KycUserSummary = {
   phone: string | null;
   unverifiedEmail: string | null;
   fullName: string | null;
-  role: string;
-  kycStatus: string;
+  role: Role;
+  kycStatus: UserKycStatus;
 };
 export type KycListItem = KycApplication & { user: KycUserSummary };
 
