@@ -3,6 +3,7 @@
 // domain uses this module too (a sign-in answers with the user), so it imports nothing from http/.
 
 import type { KycStatusView, DocumentMediaType } from "./domain/kyc";
+import type { ApplicationReview } from "./domain/kyc-review";
 import type { OtpSent } from "./domain/phone-otp";
 import type { AuditEventRow } from "./storage/audit";
 import type { KycApplication, KycApplicationWithDocuments, KycListItem, KycUserSummary } from "./storage/kyc";
@@ -94,8 +95,8 @@ function presentApplicant(u: KycUserSummary) {
 }
 
 /** `AdminKycApplication`: the application with who decided it and its applicant. */
-export function presentAdminApplication(a: KycApplicationWithDocuments, applicant: KycUserSummary) {
-  return { ...presentApplication(a), decided_by: a.decidedBy, user: presentApplicant(applicant) };
+export function presentApplicationReview({ application, applicant }: ApplicationReview) {
+  return { ...presentApplication(application), decided_by: application.decidedBy, user: presentApplicant(applicant) };
 }
 
 /** `AdminKycListItem`: as above, without the documents. */

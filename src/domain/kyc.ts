@@ -1,17 +1,7 @@
 import { fileTypeFromBuffer } from "file-type";
-import { AppError } from "../errors";
 import type { Db } from "../storage/db";
-import {
-  decideApplication,
-  findApplicationRow,
-  keysWithDocuments,
-  latestApplication,
-  withDocuments,
-  type KycApplication,
-  type KycApplicationWithDocuments,
-} from "../storage/kyc";
+import { keysWithDocuments, latestApplication, withDocuments, type KycApplicationWithDocuments } from "../storage/kyc";
 import { deleteKycObjects, listKycObjects } from "../storage/kyc-objects";
-import type { Deps } from "./deps";
 import type { UserKycStatus } from "./kyc-values";
 
 /** The only document types accepted, as decided from the bytes, and the extension each is served with. */
@@ -41,38 +31,6 @@ export async function kycStatusOf(db: Db, userId: string): Promise<KycStatusView
   const latest = await latestApplication(db, userId);
   if (!latest) return { status: "NOT_SUBMITTED", application: null, rejectionReason: null };
   return { status: latest.status, application: await withDocuments(db, latest), rejectionReason: latest.rejectionReason };
-}
-
-/** An admin's decision on a PENDING application; a second decision is 409 already_decided. */
-export async function decideAsAdmin(
-  deps: Deps,
-  input: { applicationId: string; adminId: string; decision: "APPROVED" | "REJECTED"; reason: string | null },
-  now: number,
-): Promise<KycApplication> {
-  const application = await findApplicationRow(deps.db, input.applicationId);
-  if (!application) throw new AppError("application_not_found");
-  // Separation of duties: no one approves their own identity.
-  if (application.userId === input.adminId) throw new AppError("forbidden", { detail: "You cannot decide your own application" });
-  if (application.status !== "PENDING") throw new AppError("already_decided");
-  const decided = await decideApplication(
-    deps.db,
-    {
-      applicationId: application.id,
-      userId: application.userId,
-      status: input.decision,
-      reason: input.reason,
-      decidedBy: input.adminId,
-    },
-    new Date(now),
-  );
-  if (!decided) throw new AppError("already_decided");
-  deps.audit({
-    action: input.decision === "APPROVED" ? "kyc.approved" : "kyc.rejected",
-    actorId: input.adminId,
-    subjectId: application.userId,
-    details: { application_id: application.id, ...(input.reason ? { reason: input.reason } : {}) },
-  });
-  return decided;
 }
 
 /**

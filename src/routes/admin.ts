@@ -4,6 +4,7 @@ import { findAuditEvents, findUsers, revokeUserSessions, updateUserAsAdmin } fro
 import { ROLES } from "../domain/roles";
 import type { AppEnv } from "../http/app-env";
 import { describeRoute } from "../http/openapi-meta";
+import { CursorField, LimitField, NextCursorField } from "../http/pagination";
 import { UserSchema } from "../http/schemas";
 import { validate } from "../http/validate";
 import { requireAuth } from "../middleware/require-auth";
@@ -31,21 +32,15 @@ const AuditEventSchema = z
   })
   .meta({ id: "AuditEvent" });
 
-const NextCursor = z.string().nullable().meta({ description: "Pass as `cursor` for the next page; null on the last page" });
+const NextCursor = NextCursorField.meta({ description: "Pass as `cursor` for the next page; null on the last page" });
 
-const CursorField = z
-  .string()
-  .max(512)
-  .regex(/^[A-Za-z0-9_-]+$/, "an opaque cursor from next_cursor")
-  .optional();
-
-const LimitField = z.coerce.number().int().min(1).max(100).default(20);
+const CursorParam = CursorField.regex(/^[A-Za-z0-9_-]+$/, "an opaque cursor from next_cursor").optional();
 
 const UsersQuery = z.object({
   query: z.string().trim().max(200).optional().meta({
     description: "Case-insensitive substring of email, username, phone or name; `%` and `_` match literally",
   }),
-  cursor: CursorField,
+  cursor: CursorParam,
   limit: LimitField,
 });
 
@@ -66,7 +61,7 @@ const AuditQuery = z.object({
     .regex(/^[a-z_]+\.[a-z_]+$/, "an action such as login.failed")
     .max(64)
     .optional(),
-  cursor: CursorField,
+  cursor: CursorParam,
   limit: LimitField,
 });
 
