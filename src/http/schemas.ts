@@ -59,7 +59,6 @@ export const ProblemSchema = z
 // Request field rules shared across routes.
 export const EmailField = z.email().max(254);
 export const PasswordField = z.string().min(8).max(128);
-export const DeviceIdField = z.string().trim().min(1).max(200);
 
 /** Read in NFKC (full-width letters fold to ASCII); case is kept, uniqueness ignores it. */
 export const UsernameField = z

@@ -8,8 +8,8 @@ import type { AppEnv } from "../http/app-env";
 import { AppError } from "../errors";
 import { describeRoute } from "../http/openapi-meta";
 import { PhoneField } from "../http/phone";
+import { DEFAULT_DEVICE_ID, DeviceIdField, DeviceNameField, deviceOf } from "../http/device";
 import {
-  DeviceIdField,
   DeviceTokenField,
   EmailField,
   MessageSchema,
@@ -33,15 +33,13 @@ const RegisterBody = z.object({
   role: z.enum(SIGN_UP_ROLES).default("CUSTOMER"),
 });
 
-const DEFAULT_DEVICE_ID = "default";
-
 const VerifyEmailBody = z.object({
   email: EmailField,
   code: z.string().regex(/^\d{6}$/, "6 digits"),
   device_id: DeviceIdField.optional().meta({
     description: `The device the new session is bound to; refresh must send the same. Omitted: "${DEFAULT_DEVICE_ID}".`,
   }),
-  device_name: z.string().trim().max(200).optional(),
+  device_name: DeviceNameField.optional(),
 });
 
 // A missing or mangled link token answers 400 `invalid_token`, not a validation error.
@@ -53,7 +51,7 @@ const VerifyLinkBody = z.object({
   device_id: DeviceIdField.optional().meta({
     description: `The device the new session is bound to; refresh must send the same. Omitted: "${DEFAULT_DEVICE_ID}".`,
   }),
-  device_name: z.string().trim().max(200).optional(),
+  device_name: DeviceNameField.optional(),
 });
 
 const LinkLookupSchema = z.object({ email: z.email(), expires_at: z.iso.datetime() });
@@ -71,17 +69,13 @@ function linkToken(token: string | undefined): string {
   return token;
 }
 
-function deviceOf(body: { device_id?: string; device_name?: string }) {
-  return { deviceId: body.device_id ?? DEFAULT_DEVICE_ID, deviceName: body.device_name ?? null };
-}
-
 const EmailBody = z.object({ email: EmailField });
 
 const LoginBody = z.object({
   email: EmailField,
   password: z.string().min(1).max(1024),
   device_id: DeviceIdField,
-  device_name: z.string().trim().max(200).optional(),
+  device_name: DeviceNameField.optional(),
   device_token: DeviceTokenField.optional(),
 });
 
@@ -198,7 +192,7 @@ export const authRoutes = new Hono<AppEnv>()
         {
           email: body.email,
           password: body.password,
-          device: { deviceId: body.device_id, deviceName: body.device_name ?? null },
+          device: deviceOf(body),
           deviceToken: body.device_token ?? null,
         },
         requestMeta(c),

@@ -13,7 +13,8 @@ import {
 } from "../domain/google";
 import type { AppEnv } from "../http/app-env";
 import { attachDoc, describeRoute } from "../http/openapi-meta";
-import { DeviceIdField, TokenResponseSchema } from "../http/schemas";
+import { DeviceIdField, DeviceNameField, deviceOf } from "../http/device";
+import { TokenResponseSchema } from "../http/schemas";
 import { validate } from "../http/validate";
 import { requestMeta } from "../middleware/require-auth";
 import { GOOGLE_STATE_TTL_SECONDS } from "../storage/kv-keys";
@@ -33,7 +34,7 @@ const IdTokenBody = z.object({
   // Any string: a malformed token is `invalid_google_token`, not a validation error.
   id_token: z.string().meta({ description: "A Google ID token whose `aud` is this service's client id" }),
   device_id: DeviceIdField,
-  device_name: z.string().trim().max(200).optional(),
+  device_name: DeviceNameField.optional(),
 });
 
 const StartQuery = z.object({
@@ -53,7 +54,7 @@ const CallbackQuery = z.object({
 const ExchangeBody = z.object({
   code: z.string().max(200).meta({ description: "The `code` from the front end's `#code=` fragment" }),
   device_id: DeviceIdField,
-  device_name: z.string().trim().max(200).optional(),
+  device_name: DeviceNameField.optional(),
 });
 
 const googleConfigured = attachDoc(
@@ -79,8 +80,7 @@ export const googleRoutes = new Hono<AppEnv>()
     validate("json", IdTokenBody),
     async (c) => {
       const body = c.req.valid("json");
-      const device = { deviceId: body.device_id, deviceName: body.device_name ?? null };
-      const tokens = await signInWithGoogleIdToken(c.var.deps, { idToken: body.id_token, device }, requestMeta(c), Date.now());
+      const tokens = await signInWithGoogleIdToken(c.var.deps, { idToken: body.id_token, device: deviceOf(body) }, requestMeta(c), Date.now());
       return c.json(tokens, 200);
     },
   )
@@ -144,8 +144,7 @@ export const googleRoutes = new Hono<AppEnv>()
     validate("json", ExchangeBody),
     async (c) => {
       const body = c.req.valid("json");
-      const device = { deviceId: body.device_id, deviceName: body.device_name ?? null };
-      const tokens = await redeemGoogleExchangeCode(c.var.deps, { code: body.code, device }, requestMeta(c), Date.now());
+      const tokens = await redeemGoogleExchangeCode(c.var.deps, { code: body.code, device: deviceOf(body) }, requestMeta(c), Date.now());
       return c.json(tokens, 200);
     },
   );

@@ -4,7 +4,8 @@ import { sendPhoneOtp, verifyPhoneOtp } from "../domain/phone-otp";
 import type { AppEnv } from "../http/app-env";
 import { describeRoute } from "../http/openapi-meta";
 import { PhoneInputField } from "../http/phone";
-import { DeviceIdField, EmailField, TokenResponseSchema } from "../http/schemas";
+import { DEFAULT_DEVICE_ID, DeviceIdField, DeviceNameField, deviceOf } from "../http/device";
+import { EmailField, TokenResponseSchema } from "../http/schemas";
 import { validate } from "../http/validate";
 import { presentOtpSent } from "../presenters";
 import { requestMeta } from "../middleware/require-auth";
@@ -18,8 +19,8 @@ const NameField = z.string().trim().max(150).nullish();
 const VerifyOtpBody = z.object({
   phone: PhoneInputField,
   otp: z.string().regex(/^\d{6}$/, "6 digits"),
-  device_id: DeviceIdField.optional().meta({ description: 'The device the session is bound to. Omitted: "default".' }),
-  device_name: z.string().trim().max(200).nullish(),
+  device_id: DeviceIdField.optional().meta({ description: `The device the session is bound to. Omitted: "${DEFAULT_DEVICE_ID}".` }),
+  device_name: DeviceNameField.nullish(),
   first_name: NameField.meta({ description: "Used only when this sign-in creates the user" }),
   last_name: NameField.meta({ description: "Used only when this sign-in creates the user" }),
   email: EmailField.nullish().meta({
@@ -75,7 +76,7 @@ export const phoneRoutes = new Hono<AppEnv>()
         {
           phone: body.phone,
           otp: body.otp,
-          device: { deviceId: body.device_id ?? "default", deviceName: body.device_name ?? null },
+          device: deviceOf(body),
           profile: { firstName: body.first_name || null, lastName: body.last_name || null, email: body.email ?? null },
         },
         requestMeta(c),
