@@ -3,6 +3,7 @@ import { AppError } from "../errors";
 import { kvKeys, kvTtl } from "../storage/kv-keys";
 import { findUserByEmail, findUserById, updatePasswordHash } from "../storage/users";
 import { randomDigits, randomToken, sha256Hex } from "./crypto";
+import { failedCheck } from "./code-check";
 import { deliverCodeInBackground } from "./code-delivery";
 import { emailSubject, revokedHere, userSubject, type Deps, type RequestMeta } from "./deps";
 import { COUNTERS, enforceIpLimit, enforceLimit } from "./limits";
@@ -87,10 +88,7 @@ export async function confirmPasswordReset(deps: Deps, proof: ResetProof, newPas
         now,
         maxAttempts: config.codeMaxAttempts,
       });
-  if (!result.ok) {
-    if (result.reason === "exhausted") throw new AppError("too_many_attempts", { retryAfter: result.retryAfterMs / 1000 });
-    throw new AppError(linkHash ? "invalid_token" : "invalid_code");
-  }
+  if (!result.ok) throw failedCheck(result, linkHash ? "invalid_token" : "invalid_code");
   if (linkHash) deps.defer(() => deps.kv.delete(kvKeys.resetLink(linkHash)));
   const { userId } = JSON.parse(result.payload) as { userId: string };
   const user = await findUserById(deps.db, userId);

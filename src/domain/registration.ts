@@ -5,6 +5,7 @@ import { findUserByEmail, findUserByUsername, insertUser, type User } from "../s
 import { hmacHex, randomDigits, randomToken, sha256Hex } from "./crypto";
 import { resendCooldownName } from "../durable/subject-store";
 import { emailSubject, type Deps, type RequestMeta } from "./deps";
+import { failedCheck } from "./code-check";
 import { deliverCode, deliverCodeInBackground } from "./code-delivery";
 import { COUNTERS, counter, enforceIpLimit, enforceLimit } from "./limits";
 import { assertAcceptablePassword } from "./password-policy";
@@ -185,10 +186,7 @@ export async function verifyEmailCode(
     maxAttempts: deps.config.codeMaxAttempts,
     claimMs: CLAIM_MS,
   });
-  if (!result.ok) {
-    if (result.reason === "exhausted") throw new AppError("too_many_attempts", { retryAfter: result.retryAfterMs / 1000 });
-    throw new AppError("invalid_code");
-  }
+  if (!result.ok) throw failedCheck(result, "invalid_code");
   const created = await createFromClaim(deps, subject, result.payload, now, "code");
   if (!created) throw new AppError("invalid_code");
   return signInCreated(deps, created, input.device, meta, now);
@@ -222,10 +220,7 @@ export async function verifyEmailLink(
   if (!email) throw new AppError("invalid_token");
   const subject = emailSubject(deps, email);
   const attempt = await subject.beginLinkAttempt({ purpose: PURPOSE, linkHash, now, maxAttempts: config.codeMaxAttempts });
-  if (!attempt.ok) {
-    if (attempt.reason === "exhausted") throw new AppError("too_many_attempts", { retryAfter: attempt.retryAfterMs / 1000 });
-    throw new AppError("invalid_token");
-  }
+  if (!attempt.ok) throw failedCheck(attempt, "invalid_token");
   const pending = JSON.parse(attempt.payload) as Pending;
   if (!(await verifyPassword(pending.passwordHash, input.password))) {
     deps.audit({ action: "email.verify_failed", details: { email, via: "link", reason: "wrong_password" } });
