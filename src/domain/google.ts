@@ -5,7 +5,6 @@ import type { Config } from "../config";
 import { AppError } from "../errors";
 import { uniqueViolation } from "../storage/db";
 import { findIdentity, insertUserWithIdentity, linkIdentity, updateIdentityEmail } from "../storage/identities";
-import { GOOGLE_STATE_TTL_SECONDS, kvKeys, kvTtl } from "../storage/kv-keys";
 import { findUserByEmail, findUserById, type User } from "../storage/users";
 import { randomToken, sha256Hex, timingSafeEqual } from "./crypto";
 import { userSubject, type Deps, type RequestMeta } from "./deps";
@@ -20,6 +19,9 @@ export type GoogleConfig = NonNullable<Config["google"]>;
 export const GOOGLE_JWKS_URL = "https://www.googleapis.com/oauth2/v3/certs";
 const GOOGLE_ISSUERS = ["https://accounts.google.com", "accounts.google.com"];
 const MAX_ID_TOKEN_LENGTH = 8192;
+
+/** How long a Google sign-in may take between /auth/google/start and its callback. */
+export const GOOGLE_STATE_TTL_SECONDS = 600;
 
 // Once per isolate, so Google's keys are fetched once and cached (jose refetches on an unknown kid).
 const GOOGLE_KEYS = createRemoteJWKSet(new URL(GOOGLE_JWKS_URL));
@@ -214,9 +216,7 @@ export async function startGoogleSignIn(
   const url = googleClient(deps.config, google).createAuthorizationURL(state, record.code_verifier, SCOPES);
   url.searchParams.set("nonce", record.nonce);
   const stateHash = await sha256Hex(state);
-  await deps.kv.put(kvKeys.googleState(stateHash), JSON.stringify(record), {
-    expirationTtl: kvTtl(GOOGLE_STATE_TTL_SECONDS),
-  });
+  await deps.links.put("google-state", stateHash, JSON.stringify(record), GOOGLE_STATE_TTL_SECONDS);
   return { url: url.href, stateHash };
 }
 
@@ -232,10 +232,9 @@ export async function takeGoogleState(
 ): Promise<StateRecord> {
   if (!input.state || input.state.length > 128) throw new AppError("invalid_state");
   const stateHash = await sha256Hex(input.state);
-  const key = kvKeys.googleState(stateHash);
-  const raw = await deps.kv.get(key);
+  const raw = await deps.links.get("google-state", stateHash);
   if (raw === null) throw new AppError("invalid_state");
-  await deps.kv.delete(key);
+  await deps.links.delete("google-state", stateHash);
   if (!input.cookie || !timingSafeEqual(input.cookie, stateHash)) throw new AppError("invalid_state");
   const record = JSON.parse(raw) as StateRecord;
   if (record.expires_at <= now) throw new AppError("invalid_state");

@@ -1,6 +1,5 @@
 import { resendCooldownName } from "../durable/subject-store";
 import { AppError } from "../errors";
-import { kvKeys, kvTtl } from "../storage/kv-keys";
 import { findUserByEmail, findUserById, updatePasswordHash } from "../storage/users";
 import { randomDigits, randomToken, sha256Hex } from "./crypto";
 import { failedCheck } from "./code-check";
@@ -51,7 +50,7 @@ export async function requestPasswordReset(deps: Deps, rawEmail: string, meta: R
       cooldownMs,
       refuseInsideCooldown: false,
     });
-    await deps.kv.put(kvKeys.resetLink(linkHash), email, { expirationTtl: kvTtl(config.resetTtl) });
+    await deps.links.put("reset", linkHash, email, config.resetTtl);
     await deps.mailer.send({
       to: email,
       subject: "Reset your password",
@@ -71,7 +70,7 @@ export async function confirmPasswordReset(deps: Deps, proof: ResetProof, newPas
   let linkHash: string | undefined;
   if ("token" in proof) {
     linkHash = await sha256Hex(proof.token);
-    const found = await deps.kv.get(kvKeys.resetLink(linkHash));
+    const found = await deps.links.get("reset", linkHash);
     if (!found) throw new AppError("invalid_token");
     email = found;
   } else {
@@ -89,7 +88,7 @@ export async function confirmPasswordReset(deps: Deps, proof: ResetProof, newPas
         maxAttempts: config.codeMaxAttempts,
       });
   if (!result.ok) throw failedCheck(result, linkHash ? "invalid_token" : "invalid_code");
-  if (linkHash) deps.defer(() => deps.kv.delete(kvKeys.resetLink(linkHash)));
+  if (linkHash) deps.defer(() => deps.links.delete("reset", linkHash));
   const { userId } = JSON.parse(result.payload) as { userId: string };
   const user = await findUserById(deps.db, userId);
   if (!user || !user.isActive || user.email !== email) throw new AppError(linkHash ? "invalid_token" : "invalid_code");

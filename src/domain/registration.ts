@@ -1,6 +1,5 @@
 import { AppError } from "../errors";
 import { uniqueViolation } from "../storage/db";
-import { kvKeys, kvTtl } from "../storage/kv-keys";
 import { findUserByEmail, findUserByUsername, insertUser, type User } from "../storage/users";
 import { hmacHex, randomDigits, randomToken, sha256Hex } from "./crypto";
 import { resendCooldownName } from "../durable/subject-store";
@@ -61,7 +60,7 @@ async function issueCode(deps: Deps, email: string, now: number) {
   const [hmac, linkHash] = await Promise.all([codeHmac(deps, PURPOSE, email, code), sha256Hex(link)]);
   const { config } = deps;
   const send = async (note = "") => {
-    await deps.kv.put(kvKeys.verifyLink(linkHash), email, { expirationTtl: kvTtl(config.pendingTtl) });
+    await deps.links.put("verify", linkHash, email, config.pendingTtl);
     const url = `${config.frontendUrl}/verify-email?token=${encodeURIComponent(link)}`;
     await deps.mailer.send({
       to: email,
@@ -195,7 +194,7 @@ export async function verifyEmailCode(
 /** What the emailed link stands for, changing nothing: mail scanners and previews open links. */
 export async function lookUpVerificationLink(deps: Deps, token: string, now: number): Promise<{ email: string; expiresAt: Date }> {
   const linkHash = await sha256Hex(token);
-  const email = await deps.kv.get(kvKeys.verifyLink(linkHash));
+  const email = await deps.links.get("verify", linkHash);
   if (!email) throw new AppError("invalid_token");
   const found = await emailSubject(deps, email).lookupLink({ purpose: PURPOSE, linkHash, now });
   if (!found.ok) throw new AppError("invalid_token");
@@ -216,7 +215,7 @@ export async function verifyEmailLink(
   const { config } = deps;
   await enforceIpLimit(deps, meta.ip, COUNTERS.codeVerify, config.limits.codeVerifyIp, now);
   const linkHash = await sha256Hex(input.token);
-  const email = await deps.kv.get(kvKeys.verifyLink(linkHash));
+  const email = await deps.links.get("verify", linkHash);
   if (!email) throw new AppError("invalid_token");
   const subject = emailSubject(deps, email);
   const attempt = await subject.beginLinkAttempt({ purpose: PURPOSE, linkHash, now, maxAttempts: config.codeMaxAttempts });
@@ -230,7 +229,7 @@ export async function verifyEmailLink(
   if (!claimed.ok) throw new AppError("invalid_token");
   const created = await createFromClaim(deps, subject, claimed.payload, now, "link");
   if (!created) throw new AppError("invalid_token");
-  deps.defer(() => deps.kv.delete(kvKeys.verifyLink(linkHash)));
+  deps.defer(() => deps.links.delete("verify", linkHash));
   return signInCreated(deps, created, input.device, meta, now);
 }
 

@@ -3,7 +3,6 @@ import { verifyAccessToken } from "../domain/tokens";
 import type { AppEnv } from "../http/app-env";
 import { AppError } from "../errors";
 import { attachDoc } from "../http/openapi-meta";
-import { sessionIsOpen } from "../storage/hot-cache";
 
 /**
  * Bearer access token: signature, algorithm, iss, aud, typ and expiry, then the session's entry in
@@ -17,10 +16,10 @@ export const requireAuth = attachDoc(
     if (!/^bearer(\s|$)/i.test(header)) throw new AppError("invalid_access_token", { noCredentials: true });
     const match = /^Bearer ([A-Za-z0-9_.-]+)$/.exec(header);
     if (!match) throw new AppError("invalid_access_token");
-    const { config, kv } = c.var.deps;
+    const { config, revocations } = c.var.deps;
     const claims = await verifyAccessToken(config, match[1]!);
     if (!claims) throw new AppError("invalid_access_token");
-    if (!(await sessionIsOpen(config, kv, claims.sid))) throw new AppError("invalid_access_token");
+    if (!(await revocations.isOpen(claims.sid))) throw new AppError("invalid_access_token");
     c.set("auth", claims);
     await next();
   }),

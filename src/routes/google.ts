@@ -3,6 +3,7 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
 import { z } from "zod";
 import {
+  GOOGLE_STATE_TTL_SECONDS,
   completeGoogleSignIn,
   frontendRedirect,
   redeemGoogleExchangeCode,
@@ -17,7 +18,6 @@ import { DeviceIdField, DeviceNameField, deviceOf } from "../http/device";
 import { TokenResponseSchema } from "../http/schemas";
 import { validate } from "../http/validate";
 import { requestMeta } from "../middleware/require-auth";
-import { GOOGLE_STATE_TTL_SECONDS } from "../storage/kv-keys";
 
 const TAGS = ["Google"];
 
