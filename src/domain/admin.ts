@@ -1,5 +1,7 @@
 import { AppError } from "../errors";
 import { patchRoleAndActivation, searchUsers, type AdminPatch } from "../storage/admin-users";
+
+export type { AdminPatch };
 import { listAuditEvents, type AuditEventRow } from "../storage/audit";
 import { findUserById, type User } from "../storage/users";
 import { readPage, type Page } from "./pagination";

@@ -2,6 +2,7 @@ import { fileTypeFromBuffer } from "file-type";
 import type { Db } from "../storage/db";
 import { keysWithDocuments, latestApplication, withDocuments, type KycApplicationWithDocuments } from "../storage/kyc";
 import { deleteKycObjects, listKycObjects } from "../storage/kyc-objects";
+import type { Deps } from "./deps";
 import type { UserKycStatus } from "./kyc-values";
 
 /** The only document types accepted, as decided from the bytes, and the extension each is served with. */
@@ -27,10 +28,10 @@ export type KycStatusView = {
 };
 
 /** The user's latest application, if any. */
-export async function kycStatusOf(db: Db, userId: string): Promise<KycStatusView> {
-  const latest = await latestApplication(db, userId);
+export async function kycStatusOf(deps: Deps, userId: string): Promise<KycStatusView> {
+  const latest = await latestApplication(deps.db, userId);
   if (!latest) return { status: "NOT_SUBMITTED", application: null, rejectionReason: null };
-  return { status: latest.status, application: await withDocuments(db, latest), rejectionReason: latest.rejectionReason };
+  return { status: latest.status, application: await withDocuments(deps.db, latest), rejectionReason: latest.rejectionReason };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import { findAuditEvents, findUsers, revokeUserSessions, updateUserAsAdmin } from "../domain/admin";
+import { findAuditEvents, findUsers, revokeUserSessions, updateUserAsAdmin, type AdminPatch } from "../domain/admin";
 import { ROLES } from "../domain/roles";
 import type { AppEnv } from "../http/app-env";
 import { describeRoute } from "../http/openapi-meta";
@@ -9,7 +9,6 @@ import { UserSchema } from "../http/schemas";
 import { validate } from "../http/validate";
 import { requireAuth } from "../middleware/require-auth";
 import { requireRole } from "../middleware/require-role";
-import type { AdminPatch } from "../storage/admin-users";
 import { presentAdminUser, presentAuditEvent, presentPage } from "../presenters";
 
 const TAGS = ["Admin"];

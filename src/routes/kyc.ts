@@ -114,7 +114,7 @@ export const kycRoutes = new Hono<AppEnv>()
     }),
     requireAuth,
     async (c) => {
-      return c.json(presentKycStatus(await kycStatusOf(c.var.deps.db, c.var.auth.sub)), 200);
+      return c.json(presentKycStatus(await kycStatusOf(c.var.deps, c.var.auth.sub)), 200);
     },
   )
   .post(

@@ -1,11 +1,11 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { revokeOwnSession } from "../domain/session-tokens";
+import { listSessions } from "../domain/user-sessions";
 import type { AppEnv } from "../http/app-env";
 import { describeRoute } from "../http/openapi-meta";
 import { validate } from "../http/validate";
 import { requireAuth } from "../middleware/require-auth";
-import { listActiveSessions } from "../storage/sessions";
 import { presentSession } from "../presenters";
 
 const TAGS = ["Sessions"];
@@ -35,7 +35,7 @@ export const sessionRoutes = new Hono<AppEnv>()
     }),
     requireAuth,
     async (c) => {
-      const rows = await listActiveSessions(c.var.deps.db, c.var.auth.sub, new Date());
+      const rows = await listSessions(c.var.deps, c.var.auth.sub, Date.now());
       const sessions = rows.map((s) => presentSession(s, c.var.auth.sid));
       c.header("Cache-Control", "no-store");
       return c.json({ sessions }, 200);
