@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 import { DOCUMENT_KINDS, DOCUMENT_TYPES, KYC_STATUSES, USER_KYC_STATUSES } from "../domain/kyc-values";
+import { IDENTITY_PROVIDERS } from "../domain/identity-providers";
 import { ROLES } from "../domain/roles";
 
 export const users = sqliteTable(
@@ -51,11 +52,11 @@ export const sessions = sqliteTable(
   (t) => [index("sessions_user_idx").on(t.userId, t.revokedAt, t.expiresAt)],
 );
 
-/** Sign-in identities at external providers, kept by their stable subject, not by email. */
+/** Sign-in identities at other providers (src/domain/identity-providers.ts), kept by their stable subject, not by email. */
 export const identities = sqliteTable(
   "identities",
   {
-    provider: text("provider", { enum: ["google"] }).notNull(),
+    provider: text("provider", { enum: IDENTITY_PROVIDERS }).notNull(),
     providerUserId: text("provider_user_id").notNull(),
     userId: text("user_id")
       .notNull()
