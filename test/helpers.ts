@@ -2,6 +2,7 @@ import { env, exports } from "cloudflare:workers";
 import { isValidPhoneNumber } from "libphonenumber-js/max";
 import { expect, vi } from "vitest";
 import { loadConfig } from "../src/config";
+import { storesOf } from "../src/deps";
 import { mailerFor } from "../src/delivery/mailer";
 import { smsSenderFor } from "../src/delivery/sms";
 import { writeAudit } from "../src/domain/audit";
@@ -138,9 +139,7 @@ export function testDeps(): { deps: Deps; settle: () => Promise<void> } {
   return {
     deps: {
       config,
-      db: database(env.DB),
-      kv: env.KV,
-      subjects: env.SUBJECTS,
+      ...storesOf(config, env),
       mailer: mailerFor(config),
       sms: smsSenderFor(config),
       secondFactors: NO_SECOND_FACTORS,

@@ -1,29 +1,16 @@
 import { AppError } from "../errors";
 import { patchRoleAndActivation, searchUsers, type AdminPatch } from "../storage/admin-users";
+
+export type { AdminPatch };
 import { listAuditEvents, type AuditEventRow } from "../storage/audit";
-import { findUserById, toPublicUser, type User } from "../storage/users";
-import { decodeCursor, encodeCursor, type Position } from "./cursor";
+import { findUserById, type User } from "../storage/users";
+import { readPage, type Page } from "./pagination";
 import { revokedHere, userSubject, type Deps } from "./deps";
 
-export type Page<T> = { items: T[]; nextCursor: string | null };
-
-/** Reads one row more than the page holds, to know whether a next page exists. */
-async function paginate<T>(limit: number, read: (limit: number) => Promise<T[]>, position: (row: T) => Position): Promise<Page<T>> {
-  const rows = await read(limit + 1);
-  const items = rows.slice(0, limit);
-  return { items, nextCursor: rows.length > limit ? encodeCursor(position(items.at(-1)!)) : null };
-}
-
-/** The admin's view of a user: the public shape plus whether the account may sign in. */
-export function toAdminUser(user: User) {
-  return { ...toPublicUser(user), is_active: user.isActive };
-}
-
 export function findUsers(deps: Deps, input: { query: string | null; cursor: string | null; limit: number }): Promise<Page<User>> {
-  const after = input.cursor ? decodeCursor(input.cursor) : null;
-  return paginate(
-    input.limit,
-    (limit) => searchUsers(deps.db, { query: input.query, after, limit }),
+  return readPage(
+    input,
+    (after, limit) => searchUsers(deps.db, { query: input.query, after, limit }),
     (u) => ({ at: u.createdAt, id: u.id }),
   );
 }
@@ -71,34 +58,9 @@ export function findAuditEvents(
   deps: Deps,
   input: { userId: string | null; action: string | null; cursor: string | null; limit: number },
 ): Promise<Page<AuditEventRow>> {
-  const after = input.cursor ? decodeCursor(input.cursor) : null;
-  return paginate(
-    input.limit,
-    (limit) => listAuditEvents(deps.db, { subjectId: input.userId, action: input.action, after, limit }),
+  return readPage(
+    input,
+    (after, limit) => listAuditEvents(deps.db, { subjectId: input.userId, action: input.action, after, limit }),
     (e) => ({ at: e.at, id: e.id }),
   );
-}
-
-export function toAuditEvent(row: AuditEventRow) {
-  return {
-    id: row.id,
-    at: row.at.toISOString(),
-    action: row.action,
-    actor_id: row.actorId,
-    subject_id: row.subjectId,
-    ip: row.ip,
-    user_agent: row.userAgent,
-    request_id: row.requestId,
-    details: parseDetails(row.details),
-  };
-}
-
-function parseDetails(text: string | null): Record<string, unknown> | null {
-  if (text === null) return null;
-  try {
-    const value: unknown = JSON.parse(text);
-    return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : { value };
-  } catch {
-    return { value: text };
-  }
 }

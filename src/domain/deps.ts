@@ -3,17 +3,20 @@ import type { Mailer } from "../delivery/mailer";
 import type { SmsSender } from "../delivery/sms";
 import type { SubjectStore } from "../durable/subject-store";
 import type { Db } from "../storage/db";
-import { sessionsRevoked } from "../storage/hot-cache";
 import type { AuditEvent } from "./audit";
 import { rateLimitSubject } from "./client-address";
 import type { SecondFactors } from "./sign-in";
 
-/** What domain code is handed: no Hono, no env globals; `now` comes with each call. */
+/**
+ * What domain code is handed: no Hono, no env globals, no raw KV or Durable Object bindings (the
+ * interfaces below stand for them; src/deps.ts builds them); `now` comes with each call.
+ */
 export type Deps = {
   config: Config;
   db: Db;
-  kv: KVNamespace;
-  subjects: DurableObjectNamespace<SubjectStore>;
+  subjects: Subjects;
+  links: Links;
+  revocations: Revocations;
   mailer: Mailer;
   sms: SmsSender;
   /** Asked by the sign-in pipeline before it opens a session (src/domain/sign-in.ts). */
@@ -30,32 +33,64 @@ export type Deps = {
 
 export type RequestMeta = { ip: string | null; userAgent: string | null };
 
+/** The SubjectStore Durable Object of one subject, called over RPC. */
+export type Subject = DurableObjectStub<SubjectStore>;
+
+/** Each subject's SubjectStore, by what it stands for (src/durable/subjects.ts names them). */
+export interface Subjects {
+  user(userId: string): Subject;
+  /** A normalized address, whether or not an account holds it. */
+  email(address: string): Subject;
+  /** A number in E.164, whether or not an account holds it. */
+  phone(e164: string): Subject;
+  /** A client address as rate limits count it (rateLimitSubject). */
+  ip(address: string): Subject;
+}
+
+/** Records held under the SHA-256 of a secret only the client has: emailed links and Google sign-in states. */
+export type LinkKind = "verify" | "reset" | "google-state";
+
 /**
- * Passes on a Durable Object answer that names revoked sessions, after telling this isolate's
- * hot-path cache: their access tokens are refused here at once (src/storage/hot-cache.ts).
+ * Link records (src/storage/links.ts): eventually consistent and expiring by themselves, so each
+ * value that needs an exact expiry carries it, or its Durable Object record does.
  */
+export interface Links {
+  put(kind: LinkKind, hash: string, value: string, ttlSeconds: number): Promise<void>;
+  get(kind: LinkKind, hash: string): Promise<string | null>;
+  delete(kind: LinkKind, hash: string): Promise<void>;
+}
+
+/** The access-token denylist (src/storage/revocations.ts), which SubjectStore writes when it revokes. */
+export interface Revocations {
+  /** Whether access tokens of the session may still be used. */
+  isOpen(sessionId: string): Promise<boolean>;
+  /** Sessions a Durable Object answer just named revoked: refused in this isolate at once. */
+  revoked(sessionIds: readonly string[]): void;
+}
+
+/** Passes on a Durable Object answer that names revoked sessions, after telling the denylist's reader here. */
 export function revokedHere<T extends { revoked: string[] }>(deps: Deps, answer: T): T {
-  sessionsRevoked(deps.config, answer.revoked);
+  deps.revocations.revoked(answer.revoked);
   return answer;
 }
 
-export function userSubject(deps: Deps, userId: string) {
-  return deps.subjects.get(deps.subjects.idFromName(`user:${userId}`));
+export function userSubject(deps: Deps, userId: string): Subject {
+  return deps.subjects.user(userId);
 }
 
-export function emailSubject(deps: Deps, email: string) {
-  return deps.subjects.get(deps.subjects.idFromName(`email:${email}`));
+export function emailSubject(deps: Deps, email: string): Subject {
+  return deps.subjects.email(email);
 }
 
-export function phoneSubject(deps: Deps, phone: string) {
-  return deps.subjects.get(deps.subjects.idFromName(`phone:${phone}`));
+export function phoneSubject(deps: Deps, phone: string): Subject {
+  return deps.subjects.phone(phone);
 }
 
 /**
  * Per-client-address counters (an IPv6 address counts by its /64: src/domain/client-address.ts);
  * null when the request carries no client address (local tools, tests).
  */
-export function ipSubject(deps: Deps, ip: string | null) {
+export function ipSubject(deps: Deps, ip: string | null): Subject | null {
   const subject = rateLimitSubject(ip);
-  return subject ? deps.subjects.get(deps.subjects.idFromName(`ip:${subject}`)) : null;
+  return subject ? deps.subjects.ip(subject) : null;
 }

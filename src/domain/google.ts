@@ -3,24 +3,26 @@ import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from "jos
 import { z } from "zod";
 import type { Config } from "../config";
 import { AppError } from "../errors";
-import { uniqueViolation } from "../storage/db";
-import { findIdentity, insertUserWithIdentity, linkIdentity, updateIdentityEmail } from "../storage/identities";
-import { GOOGLE_STATE_TTL_SECONDS, kvKeys, kvTtl } from "../storage/kv-keys";
-import { findUserByEmail, findUserById, type User } from "../storage/users";
+import { findUserById } from "../storage/users";
 import { randomToken, sha256Hex, timingSafeEqual } from "./crypto";
 import { userSubject, type Deps, type RequestMeta } from "./deps";
+import { accountForIdentity, signInWithIdentity } from "./identities";
+import type { ProvedIdentity } from "./identity-providers";
 import { normalizeEmail } from "./registration";
 import type { Device } from "./session-tokens";
 import { completeSignIn } from "./sign-in";
 
-// Google sign-in: an ID token (from the client, or from the code flow below) proves a Google account;
-// the account is kept by its stable `sub`, and linked to an existing user only by a verified email.
+// Google sign-in: an ID token (from the client, or from the code flow below) proves a Google account,
+// an identity of provider "google" kept by its stable `sub` (src/domain/identities.ts links it).
 
 export type GoogleConfig = NonNullable<Config["google"]>;
 
 export const GOOGLE_JWKS_URL = "https://www.googleapis.com/oauth2/v3/certs";
 const GOOGLE_ISSUERS = ["https://accounts.google.com", "accounts.google.com"];
 const MAX_ID_TOKEN_LENGTH = 8192;
+
+/** How long a Google sign-in may take between /auth/google/start and its callback. */
+export const GOOGLE_STATE_TTL_SECONDS = 600;
 
 // Once per isolate, so Google's keys are fetched once and cached (jose refetches on an unknown kid).
 const GOOGLE_KEYS = createRemoteJWKSet(new URL(GOOGLE_JWKS_URL));
@@ -42,15 +44,6 @@ const GoogleClaims = z.object({
   nonce: z.string().optional(),
 });
 
-export type GoogleProfile = {
-  sub: string;
-  email: string;
-  fullName: string | null;
-  firstName: string | null;
-  lastName: string | null;
-  picture: string | null;
-};
-
 const clip = (text: string | undefined, max: number) => (text?.trim() ? text.trim().slice(0, max) : null);
 
 /**
@@ -62,7 +55,7 @@ export async function verifyGoogleIdToken(
   google: GoogleConfig,
   idToken: string,
   options: { now: number; nonce?: string; keys?: JWTVerifyGetKey },
-): Promise<GoogleProfile> {
+): Promise<ProvedIdentity> {
   if (idToken.length === 0 || idToken.length > MAX_ID_TOKEN_LENGTH) throw new AppError("invalid_google_token");
   let payload: unknown;
   try {
@@ -89,12 +82,15 @@ export async function verifyGoogleIdToken(
   const firstName = clip(c.given_name, 150);
   const lastName = clip(c.family_name, 150);
   return {
-    sub: c.sub,
+    provider: "google",
+    subject: c.sub,
     email: normalizeEmail(c.email),
-    fullName: clip(c.name, 150) ?? clip([firstName, lastName].filter(Boolean).join(" "), 150),
-    firstName,
-    lastName,
-    picture: clip(c.picture, 2048),
+    profile: {
+      fullName: clip(c.name, 150) ?? clip([firstName, lastName].filter(Boolean).join(" "), 150),
+      firstName,
+      lastName,
+      picture: clip(c.picture, 2048),
+    },
   };
 }
 
@@ -103,62 +99,14 @@ function isKeySetFailure(err: unknown): boolean {
   return !(err instanceof errors.JOSEError) || err instanceof errors.JWKSTimeout || err.code === "ERR_JOSE_GENERIC";
 }
 
-/**
- * The user a Google account signs into: the one its identity (provider "google", sub) is linked to,
- * even if the Google email changed; else the user with that verified email, now linked; else a new
- * user. Concurrent first sign-ins converge: the loser of the insert reads the winner's rows.
- */
-export async function findOrCreateGoogleUser(deps: Deps, profile: GoogleProfile, now: number): Promise<{ user: User; created: boolean }> {
-  const at = new Date(now);
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const identity = await findIdentity(deps.db, "google", profile.sub);
-    const linked = identity && (await findUserById(deps.db, identity.userId));
-    if (identity && linked) {
-      if (identity.email !== profile.email) deps.defer(() => updateIdentityEmail(deps.db, "google", profile.sub, profile.email));
-      return { user: linked, created: false };
-    }
-    // users.email only holds proved addresses, so an unproved claim to this one can never be linked.
-    const byEmail = await findUserByEmail(deps.db, profile.email);
-    if (byEmail) {
-      await linkIdentity(deps.db, { provider: "google", providerUserId: profile.sub, userId: byEmail.id, email: profile.email }, at);
-      continue; // read the link back: a concurrent sign-in may have made it first
-    }
-    try {
-      const user = await insertUserWithIdentity(
-        deps.db,
-        {
-          id: crypto.randomUUID(),
-          email: profile.email,
-          fullName: profile.fullName,
-          firstName: profile.firstName,
-          lastName: profile.lastName,
-          profilePicture: profile.picture,
-          role: "CUSTOMER",
-          passwordHash: null,
-          isEmailVerified: true,
-        },
-        { provider: "google", providerUserId: profile.sub, email: profile.email },
-        at,
-      );
-      return { user, created: true };
-    } catch (err) {
-      // Another sign-in created this account or identity first; the batch was rolled back.
-      if (uniqueViolation(err) === null) throw err;
-    }
-  }
-  throw new Error("google sign-in did not converge on one user");
-}
-
 export async function signInWithGoogleIdToken(
   deps: Deps,
   input: { idToken: string; device: Device },
   meta: RequestMeta,
   now: number,
 ) {
-  const profile = await verifyGoogleIdToken(requireGoogle(deps.config), input.idToken, { now });
-  const { user, created } = await findOrCreateGoogleUser(deps, profile, now);
-  if (created) deps.audit({ action: "user.created", actorId: user.id, details: { method: "google" } });
-  return { ...(await completeSignIn(deps, user, { method: "google", device: input.device, meta, now })), created };
+  const identity = await verifyGoogleIdToken(requireGoogle(deps.config), input.idToken, { now });
+  return signInWithIdentity(deps, identity, input.device, meta, now);
 }
 
 // ---- authorization-code flow (PKCE S256, state, nonce) --------------------------------------------
@@ -215,9 +163,7 @@ export async function startGoogleSignIn(
   const url = googleClient(deps.config, google).createAuthorizationURL(state, record.code_verifier, SCOPES);
   url.searchParams.set("nonce", record.nonce);
   const stateHash = await sha256Hex(state);
-  await deps.kv.put(kvKeys.googleState(stateHash), JSON.stringify(record), {
-    expirationTtl: kvTtl(GOOGLE_STATE_TTL_SECONDS),
-  });
+  await deps.links.put("google-state", stateHash, JSON.stringify(record), GOOGLE_STATE_TTL_SECONDS);
   return { url: url.href, stateHash };
 }
 
@@ -233,10 +179,9 @@ export async function takeGoogleState(
 ): Promise<StateRecord> {
   if (!input.state || input.state.length > 128) throw new AppError("invalid_state");
   const stateHash = await sha256Hex(input.state);
-  const key = kvKeys.googleState(stateHash);
-  const raw = await deps.kv.get(key);
+  const raw = await deps.links.get("google-state", stateHash);
   if (raw === null) throw new AppError("invalid_state");
-  await deps.kv.delete(key);
+  await deps.links.delete("google-state", stateHash);
   if (!input.cookie || !timingSafeEqual(input.cookie, stateHash)) throw new AppError("invalid_state");
   const record = JSON.parse(raw) as StateRecord;
   if (record.expires_at <= now) throw new AppError("invalid_state");
@@ -257,9 +202,8 @@ export async function completeGoogleSignIn(deps: Deps, record: StateRecord, code
     console.error(JSON.stringify({ level: "error", event: "google_code_exchange_failed", error: (err as Error).name }));
     throw new AppError("invalid_google_token");
   }
-  const profile = await verifyGoogleIdToken(google, idToken, { now, nonce: record.nonce });
-  const { user, created } = await findOrCreateGoogleUser(deps, profile, now);
-  if (created) deps.audit({ action: "user.created", actorId: user.id, details: { method: "google" } });
+  const identity = await verifyGoogleIdToken(google, idToken, { now, nonce: record.nonce });
+  const { user, created } = await accountForIdentity(deps, identity, now);
   return issueExchangeCode(deps, user.id, { created, device_id: record.device_id }, now);
 }
 

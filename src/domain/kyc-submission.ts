@@ -4,16 +4,14 @@ import {
   findApplicationRow,
   findOpenApplication,
   insertApplication,
-  type DocumentKind,
-  type DocumentType,
   type KycApplication,
   type KycApplicationWithDocuments,
   type KycDocument,
 } from "../storage/kyc";
 import { deleteKycObjects, kycObjectKey, putKycObject } from "../storage/kyc-objects";
-import { DOCUMENT_KINDS } from "../storage/schema";
 import { userSubject, type Deps } from "./deps";
 import { detectDocumentType } from "./kyc";
+import { DOCUMENT_KINDS, type DocumentKind, type DocumentType } from "./kyc-values";
 
 /** How much of a file is read to decide its type: far more than any signature file-type checks. */
 const SNIFF_BYTES = 64 * 1024;

@@ -1,17 +1,9 @@
 import { fileTypeFromBuffer } from "file-type";
-import { AppError } from "../errors";
 import type { Db } from "../storage/db";
-import {
-  decideApplication,
-  findApplicationRow,
-  keysWithDocuments,
-  latestApplication,
-  withDocuments,
-  type KycApplication,
-  type KycApplicationWithDocuments,
-} from "../storage/kyc";
+import { keysWithDocuments, latestApplication, withDocuments, type KycApplicationWithDocuments } from "../storage/kyc";
 import { deleteKycObjects, listKycObjects } from "../storage/kyc-objects";
 import type { Deps } from "./deps";
+import type { UserKycStatus } from "./kyc-values";
 
 /** The only document types accepted, as decided from the bytes, and the extension each is served with. */
 export const DOCUMENT_MEDIA_TYPES = { "image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf" } as const;
@@ -30,48 +22,16 @@ export async function detectDocumentType(bytes: Uint8Array): Promise<DocumentMed
 }
 
 export type KycStatusView = {
-  status: "NOT_SUBMITTED" | KycApplication["status"];
+  status: UserKycStatus;
   application: KycApplicationWithDocuments | null;
   rejectionReason: string | null;
 };
 
 /** The user's latest application, if any. */
-export async function kycStatusOf(db: Db, userId: string): Promise<KycStatusView> {
-  const latest = await latestApplication(db, userId);
+export async function kycStatusOf(deps: Deps, userId: string): Promise<KycStatusView> {
+  const latest = await latestApplication(deps.db, userId);
   if (!latest) return { status: "NOT_SUBMITTED", application: null, rejectionReason: null };
-  return { status: latest.status, application: await withDocuments(db, latest), rejectionReason: latest.rejectionReason };
-}
-
-/** An admin's decision on a PENDING application; a second decision is 409 already_decided. */
-export async function decideAsAdmin(
-  deps: Deps,
-  input: { applicationId: string; adminId: string; decision: "APPROVED" | "REJECTED"; reason: string | null },
-  now: number,
-): Promise<KycApplication> {
-  const application = await findApplicationRow(deps.db, input.applicationId);
-  if (!application) throw new AppError("application_not_found");
-  // Separation of duties: no one approves their own identity.
-  if (application.userId === input.adminId) throw new AppError("forbidden", { detail: "You cannot decide your own application" });
-  if (application.status !== "PENDING") throw new AppError("already_decided");
-  const decided = await decideApplication(
-    deps.db,
-    {
-      applicationId: application.id,
-      userId: application.userId,
-      status: input.decision,
-      reason: input.reason,
-      decidedBy: input.adminId,
-    },
-    new Date(now),
-  );
-  if (!decided) throw new AppError("already_decided");
-  deps.audit({
-    action: input.decision === "APPROVED" ? "kyc.approved" : "kyc.rejected",
-    actorId: input.adminId,
-    subjectId: application.userId,
-    details: { application_id: application.id, ...(input.reason ? { reason: input.reason } : {}) },
-  });
-  return decided;
+  return { status: latest.status, application: await withDocuments(deps.db, latest), rejectionReason: latest.rejectionReason };
 }
 
 /**

@@ -1,8 +1,8 @@
 import { resendCooldownName } from "../durable/subject-store";
 import { AppError } from "../errors";
-import { kvKeys, kvTtl } from "../storage/kv-keys";
 import { findUserByEmail, findUserById, updatePasswordHash } from "../storage/users";
 import { randomDigits, randomToken, sha256Hex } from "./crypto";
+import { failedCheck } from "./code-check";
 import { deliverCodeInBackground } from "./code-delivery";
 import { emailSubject, revokedHere, userSubject, type Deps, type RequestMeta } from "./deps";
 import { COUNTERS, enforceIpLimit, enforceLimit } from "./limits";
@@ -50,7 +50,7 @@ export async function requestPasswordReset(deps: Deps, rawEmail: string, meta: R
       cooldownMs,
       refuseInsideCooldown: false,
     });
-    await deps.kv.put(kvKeys.resetLink(linkHash), email, { expirationTtl: kvTtl(config.resetTtl) });
+    await deps.links.put("reset", linkHash, email, config.resetTtl);
     await deps.mailer.send({
       to: email,
       subject: "Reset your password",
@@ -70,7 +70,7 @@ export async function confirmPasswordReset(deps: Deps, proof: ResetProof, newPas
   let linkHash: string | undefined;
   if ("token" in proof) {
     linkHash = await sha256Hex(proof.token);
-    const found = await deps.kv.get(kvKeys.resetLink(linkHash));
+    const found = await deps.links.get("reset", linkHash);
     if (!found) throw new AppError("invalid_token");
     email = found;
   } else {
@@ -87,11 +87,8 @@ export async function confirmPasswordReset(deps: Deps, proof: ResetProof, newPas
         now,
         maxAttempts: config.codeMaxAttempts,
       });
-  if (!result.ok) {
-    if (result.reason === "exhausted") throw new AppError("too_many_attempts", { retryAfter: result.retryAfterMs / 1000 });
-    throw new AppError(linkHash ? "invalid_token" : "invalid_code");
-  }
-  if (linkHash) deps.defer(() => deps.kv.delete(kvKeys.resetLink(linkHash)));
+  if (!result.ok) throw failedCheck(result, linkHash ? "invalid_token" : "invalid_code");
+  if (linkHash) deps.defer(() => deps.links.delete("reset", linkHash));
   const { userId } = JSON.parse(result.payload) as { userId: string };
   const user = await findUserById(deps.db, userId);
   if (!user || !user.isActive || user.email !== email) throw new AppError(linkHash ? "invalid_token" : "invalid_code");

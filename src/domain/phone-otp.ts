@@ -2,6 +2,7 @@ import { AppError } from "../errors";
 import { toE164 } from "./phone-number";
 import { uniqueViolation } from "../storage/db";
 import { findAccountByPhone, insertUserWithProvedPhone, type User } from "../storage/users";
+import { failedCheck } from "./code-check";
 import { deliverCode } from "./code-delivery";
 import { randomDigits } from "./crypto";
 import { phoneSubject, type Deps, type RequestMeta } from "./deps";
@@ -83,10 +84,7 @@ export async function verifyPhoneOtp(
     now,
     maxAttempts: deps.config.codeMaxAttempts,
   });
-  if (!result.ok) {
-    if (result.reason === "exhausted") throw new AppError("too_many_attempts", { retryAfter: result.retryAfterMs / 1000 });
-    throw new AppError("invalid_code");
-  }
+  if (!result.ok) throw failedCheck(result, "invalid_code");
   const { user, created } = await accountForProvedPhone(deps, phone, input.profile, now);
   if (created) deps.audit({ action: "user.created", actorId: user.id, details: { method: "phone", phone } });
   return { ...(await completeSignIn(deps, user, { method: "phone", device: input.device, meta, now })), created };

@@ -1,13 +1,14 @@
 import { AppError } from "../errors";
 import { uniqueViolation } from "../storage/db";
-import { kvKeys, kvTtl } from "../storage/kv-keys";
 import { findUserByEmail, findUserByUsername, insertUser, type User } from "../storage/users";
 import { hmacHex, randomDigits, randomToken, sha256Hex } from "./crypto";
 import { resendCooldownName } from "../durable/subject-store";
 import { emailSubject, type Deps, type RequestMeta } from "./deps";
+import { failedCheck } from "./code-check";
 import { deliverCode, deliverCodeInBackground } from "./code-delivery";
 import { COUNTERS, counter, enforceIpLimit, enforceLimit } from "./limits";
 import { assertAcceptablePassword } from "./password-policy";
+import type { SignUpRole } from "./roles";
 import { hashPassword, verifyPassword } from "./passwords";
 import type { Device } from "./session-tokens";
 import { completeSignIn } from "./sign-in";
@@ -40,7 +41,7 @@ type Pending = {
   fullName: string;
   username: string | null;
   phone: string | null;
-  role: "CUSTOMER" | "PROVIDER";
+  role: SignUpRole;
 };
 
 export type RegisterInput = Omit<Pending, "passwordHash"> & { password: string };
@@ -60,7 +61,7 @@ async function issueCode(deps: Deps, email: string, now: number) {
   const [hmac, linkHash] = await Promise.all([codeHmac(deps, PURPOSE, email, code), sha256Hex(link)]);
   const { config } = deps;
   const send = async (note = "") => {
-    await deps.kv.put(kvKeys.verifyLink(linkHash), email, { expirationTtl: kvTtl(config.pendingTtl) });
+    await deps.links.put("verify", linkHash, email, config.pendingTtl);
     const url = `${config.frontendUrl}/verify-email?token=${encodeURIComponent(link)}`;
     await deps.mailer.send({
       to: email,
@@ -185,10 +186,7 @@ export async function verifyEmailCode(
     maxAttempts: deps.config.codeMaxAttempts,
     claimMs: CLAIM_MS,
   });
-  if (!result.ok) {
-    if (result.reason === "exhausted") throw new AppError("too_many_attempts", { retryAfter: result.retryAfterMs / 1000 });
-    throw new AppError("invalid_code");
-  }
+  if (!result.ok) throw failedCheck(result, "invalid_code");
   const created = await createFromClaim(deps, subject, result.payload, now, "code");
   if (!created) throw new AppError("invalid_code");
   return signInCreated(deps, created, input.device, meta, now);
@@ -197,7 +195,7 @@ export async function verifyEmailCode(
 /** What the emailed link stands for, changing nothing: mail scanners and previews open links. */
 export async function lookUpVerificationLink(deps: Deps, token: string, now: number): Promise<{ email: string; expiresAt: Date }> {
   const linkHash = await sha256Hex(token);
-  const email = await deps.kv.get(kvKeys.verifyLink(linkHash));
+  const email = await deps.links.get("verify", linkHash);
   if (!email) throw new AppError("invalid_token");
   const found = await emailSubject(deps, email).lookupLink({ purpose: PURPOSE, linkHash, now });
   if (!found.ok) throw new AppError("invalid_token");
@@ -218,14 +216,11 @@ export async function verifyEmailLink(
   const { config } = deps;
   await enforceIpLimit(deps, meta.ip, COUNTERS.codeVerify, config.limits.codeVerifyIp, now);
   const linkHash = await sha256Hex(input.token);
-  const email = await deps.kv.get(kvKeys.verifyLink(linkHash));
+  const email = await deps.links.get("verify", linkHash);
   if (!email) throw new AppError("invalid_token");
   const subject = emailSubject(deps, email);
   const attempt = await subject.beginLinkAttempt({ purpose: PURPOSE, linkHash, now, maxAttempts: config.codeMaxAttempts });
-  if (!attempt.ok) {
-    if (attempt.reason === "exhausted") throw new AppError("too_many_attempts", { retryAfter: attempt.retryAfterMs / 1000 });
-    throw new AppError("invalid_token");
-  }
+  if (!attempt.ok) throw failedCheck(attempt, "invalid_token");
   const pending = JSON.parse(attempt.payload) as Pending;
   if (!(await verifyPassword(pending.passwordHash, input.password))) {
     deps.audit({ action: "email.verify_failed", details: { email, via: "link", reason: "wrong_password" } });
@@ -235,7 +230,7 @@ export async function verifyEmailLink(
   if (!claimed.ok) throw new AppError("invalid_token");
   const created = await createFromClaim(deps, subject, claimed.payload, now, "link");
   if (!created) throw new AppError("invalid_token");
-  deps.defer(() => deps.kv.delete(kvKeys.verifyLink(linkHash)));
+  deps.defer(() => deps.links.delete("verify", linkHash));
   return signInCreated(deps, created, input.device, meta, now);
 }
 

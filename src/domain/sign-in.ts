@@ -1,5 +1,6 @@
 import { AppError } from "../errors";
-import { toPublicUser, type User } from "../storage/users";
+import { presentUser } from "../presenters";
+import type { User } from "../storage/users";
 import { userSubject, type Deps, type RequestMeta } from "./deps";
 import { issueTokenPair, type Device, type TokenPair } from "./session-tokens";
 import { hashRefreshToken, newRefreshToken } from "./tokens";
@@ -30,7 +31,7 @@ export type SignInAttempt = {
   userVerified?: boolean;
 };
 
-export type PublicUser = ReturnType<typeof toPublicUser>;
+export type PublicUser = ReturnType<typeof presentUser>;
 
 export type SignInResult =
   | { kind: "session"; tokens: TokenPair; user: PublicUser }
@@ -51,7 +52,7 @@ export async function completeSignIn(deps: Deps, user: User, attempt: SignInAtte
     const methods = await deps.secondFactors.methodsFor(user);
     if (methods.length > 0) return { kind: "second_factor", user, methods, method: attempt.method, device: attempt.device };
   }
-  return { kind: "session", tokens: await openSession(deps, user, attempt), user: toPublicUser(user) };
+  return { kind: "session", tokens: await openSession(deps, user, attempt), user: presentUser(user) };
 }
 
 function refuseDisabled(deps: Deps, user: User, method: SignInMethod): never {

@@ -1,8 +1,9 @@
 import { SignJWT, exportJWK, importJWK, jwtVerify, type JWK, type JWTPayload } from "jose";
 import type { Config } from "../config";
 import { base64url, hmacSha256, randomToken, sha256Hex } from "./crypto";
+import { ROLES, type Role } from "./roles";
 
-export type Role = "CUSTOMER" | "PROVIDER" | "ADMIN";
+export type { Role };
 
 export type AccessClaims = { sub: string; sid: string; role: Role; jti: string; iat: number; exp: number };
 
@@ -149,14 +150,14 @@ function timely(claims: AccessClaims, now: number): boolean {
   return now < claims.exp && claims.iat <= now + IAT_LEEWAY_SECONDS;
 }
 
-const ROLES = new Set<Role>(["CUSTOMER", "PROVIDER", "ADMIN"]);
+const KNOWN_ROLES = new Set<string>(ROLES);
 
 function toClaims(p: JWTPayload): AccessClaims | null {
   const { sub, jti, iat, exp } = p;
   const sid = p.sid;
   const role = p.role as Role;
   if (typeof sub !== "string" || typeof sid !== "string" || typeof jti !== "string") return null;
-  if (typeof iat !== "number" || typeof exp !== "number" || !ROLES.has(role)) return null;
+  if (typeof iat !== "number" || typeof exp !== "number" || !KNOWN_ROLES.has(role)) return null;
   // Shared by every request that presents the same token: nobody may change it.
   return Object.freeze({ sub, sid, role, jti, iat, exp });
 }

@@ -1,6 +1,6 @@
 import type { Deps } from "../domain/deps";
 import type { AccessClaims } from "../domain/tokens";
-import type { User } from "../storage/users";
+import type { User } from "../domain/access";
 
 export type AppEnv = {
   Bindings: Env;

@@ -2,8 +2,7 @@
 // anything outside the form's shape or limits stops the read at once (src/http/multipart-stream.ts).
 import { z } from "zod";
 import type { KycSubmission } from "../domain/kyc-submission";
-import type { DocumentKind, DocumentType } from "../storage/kyc";
-import { DOCUMENT_TYPES } from "../storage/schema";
+import { DOCUMENT_TYPES, type DocumentKind, type DocumentType } from "../domain/kyc-values";
 import { AppError, type FieldError } from "../errors";
 import { MultipartError, streamMultipart, type FormShape, type MultipartFailure } from "./multipart-stream";
 

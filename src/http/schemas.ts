@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { USER_KYC_STATUSES } from "../domain/kyc-values";
+import { ROLES } from "../domain/roles";
 import { USERNAME_PATTERN, isReservedUsername, normalizeUsername } from "../domain/username";
 
 // Response shapes shared by several routes, registered as OpenAPI components by their `id`.
@@ -12,10 +14,10 @@ export const UserSchema = z
     full_name: z.string().nullable(),
     first_name: z.string().nullable(),
     last_name: z.string().nullable(),
-    role: z.enum(["CUSTOMER", "PROVIDER", "ADMIN"]),
+    role: z.enum(ROLES),
     is_email_verified: z.boolean(),
     is_phone_verified: z.boolean(),
-    kyc_status: z.enum(["NOT_SUBMITTED", "PENDING", "APPROVED", "REJECTED"]),
+    kyc_status: z.enum(USER_KYC_STATUSES),
     profile_picture: z.string().nullable(),
     created_at: z.iso.datetime(),
   })
@@ -57,7 +59,6 @@ export const ProblemSchema = z
 // Request field rules shared across routes.
 export const EmailField = z.email().max(254);
 export const PasswordField = z.string().min(8).max(128);
-export const DeviceIdField = z.string().trim().min(1).max(200);
 
 /** Read in NFKC (full-width letters fold to ASCII); case is kept, uniqueness ignores it. */
 export const UsernameField = z

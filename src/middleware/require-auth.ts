@@ -1,14 +1,12 @@
 import { createMiddleware } from "hono/factory";
-import { verifyAccessToken } from "../domain/tokens";
+import { authenticate } from "../domain/access";
 import type { AppEnv } from "../http/app-env";
 import { AppError } from "../errors";
 import { attachDoc } from "../http/openapi-meta";
-import { sessionIsOpen } from "../storage/hot-cache";
 
 /**
- * Bearer access token: signature, algorithm, iss, aud, typ and expiry, then the session's entry in
- * the revocation list, so logout and logout-all end access tokens before they expire. The list is
- * read through the isolate's hot-path cache (src/storage/hot-cache.ts).
+ * Bearer access token, checked by `authenticate` (src/domain/access.ts): signature and claims, then
+ * the session's entry in the denylist, so logout and logout-all end access tokens before they expire.
  */
 export const requireAuth = attachDoc(
   createMiddleware<AppEnv>(async (c, next) => {
@@ -17,10 +15,8 @@ export const requireAuth = attachDoc(
     if (!/^bearer(\s|$)/i.test(header)) throw new AppError("invalid_access_token", { noCredentials: true });
     const match = /^Bearer ([A-Za-z0-9_.-]+)$/.exec(header);
     if (!match) throw new AppError("invalid_access_token");
-    const { config, kv } = c.var.deps;
-    const claims = await verifyAccessToken(config, match[1]!);
+    const claims = await authenticate(c.var.deps, match[1]!);
     if (!claims) throw new AppError("invalid_access_token");
-    if (!(await sessionIsOpen(config, kv, claims.sid))) throw new AppError("invalid_access_token");
     c.set("auth", claims);
     await next();
   }),

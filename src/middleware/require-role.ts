@@ -1,17 +1,16 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import type { Role } from "../domain/tokens";
+import { signedInUser, type User } from "../domain/access";
+import type { Role } from "../domain/roles";
 import type { AppEnv } from "../http/app-env";
 import { AppError } from "../errors";
 import { attachDoc } from "../http/openapi-meta";
-import { findUserById, type User } from "../storage/users";
 
 /** The signed-in user as stored now (not as the token remembers), loaded once per request. */
 export async function currentUser(c: Context<AppEnv>): Promise<User> {
   let user = c.get("user") as User | undefined;
   if (!user) {
-    user = await findUserById(c.var.deps.db, c.var.auth.sub);
-    if (!user || !user.isActive) throw new AppError("invalid_access_token");
+    user = await signedInUser(c.var.deps, c.var.auth.sub);
     c.set("user", user);
   }
   return user;

@@ -1,31 +1,23 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import { decodeCursor, encodeCursor } from "../domain/cursor";
-import { DOCUMENT_MEDIA_TYPES, decideAsAdmin, type DocumentMediaType } from "../domain/kyc";
+import { decideAsAdmin, findApplicationReview, listApplicationsForReview, openDocument, reviewOf } from "../domain/kyc-review";
+import { KYC_STATUSES } from "../domain/kyc-values";
 import type { AppEnv } from "../http/app-env";
-import { AppError } from "../errors";
-import {
-  AdminKycApplicationSchema,
-  AdminKycListItemSchema,
-  toAdminApplicationView,
-  toAdminListItemView,
-} from "../http/kyc-schemas";
+import { AdminKycApplicationSchema, AdminKycListItemSchema } from "../http/kyc-schemas";
 import { describeRoute } from "../http/openapi-meta";
+import { CursorField, LimitField, NextCursorField } from "../http/pagination";
 import { validate } from "../http/validate";
 import { requireAuth } from "../middleware/require-auth";
 import { requireRole } from "../middleware/require-role";
-import type { Db } from "../storage/db";
-import { findApplicationRow, findDocument, findUserSummary, listApplications, withDocuments, type KycApplication } from "../storage/kyc";
-import { getKycObject } from "../storage/kyc-objects";
-import { KYC_STATUSES } from "../storage/schema";
+import { presentAdminListItem, presentApplicationReview, presentPage } from "../presenters";
 
 const TAGS = ["Admin"];
 const requireAdmin = requireRole("ADMIN");
 
 const ListQuery = z.object({
   status: z.enum(KYC_STATUSES).default("PENDING"),
-  cursor: z.string().max(512).optional().meta({ description: "`next_cursor` of the previous page" }),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: CursorField.optional().meta({ description: "`next_cursor` of the previous page" }),
+  limit: LimitField,
 });
 
 const ApplicationParam = z.object({ id: z.uuid() });
@@ -33,12 +25,6 @@ const DocumentParam = z.object({ id: z.uuid(), doc_id: z.uuid() });
 const RejectBody = z.object({ reason: z.string().trim().min(1).max(500) }).strict();
 
 const ApplicationResponse = z.object({ application: AdminKycApplicationSchema });
-
-async function adminView(db: Db, application: KycApplication) {
-  const [full, user] = await Promise.all([withDocuments(db, application), findUserSummary(db, application.userId)]);
-  if (!user) throw new AppError("application_not_found");
-  return { application: toAdminApplicationView(full, user) };
-}
 
 export const adminKycRoutes = new Hono<AppEnv>()
   .get(
@@ -50,7 +36,7 @@ export const adminKycRoutes = new Hono<AppEnv>()
       responses: {
         200: {
           description: "Applications",
-          schema: z.object({ applications: z.array(AdminKycListItemSchema), next_cursor: z.string().nullable() }),
+          schema: z.object({ applications: z.array(AdminKycListItemSchema), next_cursor: NextCursorField }),
         },
       },
     }),
@@ -59,15 +45,8 @@ export const adminKycRoutes = new Hono<AppEnv>()
     validate("query", ListQuery),
     async (c) => {
       const { status, cursor, limit } = c.req.valid("query");
-      const position = cursor ? decodeCursor(cursor) : undefined;
-      const after = position && { submittedAt: position.at.getTime(), id: position.id };
-      const rows = await listApplications(c.var.deps.db, { status, after, limit: limit + 1 });
-      const page = rows.slice(0, limit);
-      const last = page.at(-1);
-      return c.json(
-        { applications: page.map(toAdminListItemView), next_cursor: rows.length > limit && last ? encodeCursor({ at: last.submittedAt, id: last.id }) : null },
-        200,
-      );
+      const page = await listApplicationsForReview(c.var.deps, { status, cursor: cursor ?? null, limit });
+      return c.json(presentPage("applications", page.items.map(presentAdminListItem), page.nextCursor), 200);
     },
   )
   .get(
@@ -82,9 +61,8 @@ export const adminKycRoutes = new Hono<AppEnv>()
     requireAdmin,
     validate("param", ApplicationParam),
     async (c) => {
-      const application = await findApplicationRow(c.var.deps.db, c.req.valid("param").id);
-      if (!application) throw new AppError("application_not_found");
-      return c.json(await adminView(c.var.deps.db, application), 200);
+      const review = await findApplicationReview(c.var.deps, c.req.valid("param").id);
+      return c.json({ application: presentApplicationReview(review) }, 200);
     },
   )
   .get(
@@ -105,20 +83,13 @@ export const adminKycRoutes = new Hono<AppEnv>()
     validate("param", DocumentParam),
     async (c) => {
       const { id, doc_id } = c.req.valid("param");
-      const document = await findDocument(c.var.deps.db, id, doc_id);
-      if (!document) throw new AppError("document_not_found");
-      const object = await getKycObject(c.env.KYC_BUCKET, document.r2Key);
-      if (!object) {
-        console.error(JSON.stringify({ level: "error", event: "kyc_object_missing", document_id: document.id }));
-        throw new AppError("document_not_found");
-      }
-      const ext = DOCUMENT_MEDIA_TYPES[document.contentType as DocumentMediaType] ?? "bin";
+      const { document, object, extension } = await openDocument(c.var.deps, c.env.KYC_BUCKET, { applicationId: id, documentId: doc_id });
       return new Response(object.body, {
         status: 200,
         headers: {
           "Content-Type": document.contentType,
           "Content-Length": String(object.size),
-          "Content-Disposition": `attachment; filename="${document.id}.${ext}"`,
+          "Content-Disposition": `attachment; filename="${document.id}.${extension}"`,
           "Cache-Control": "private, no-store",
           "X-Content-Type-Options": "nosniff",
           // Opened in a tab anyway, a document can run nothing.
@@ -145,7 +116,7 @@ export const adminKycRoutes = new Hono<AppEnv>()
         { applicationId: c.req.valid("param").id, adminId: c.var.auth.sub, decision: "APPROVED", reason: null },
         Date.now(),
       );
-      return c.json(await adminView(c.var.deps.db, decided), 200);
+      return c.json({ application: presentApplicationReview(await reviewOf(c.var.deps, decided)) }, 200);
     },
   )
   .post(
@@ -167,6 +138,6 @@ export const adminKycRoutes = new Hono<AppEnv>()
         { applicationId: c.req.valid("param").id, adminId: c.var.auth.sub, decision: "REJECTED", reason: c.req.valid("json").reason },
         Date.now(),
       );
-      return c.json(await adminView(c.var.deps.db, decided), 200);
+      return c.json({ application: presentApplicationReview(await reviewOf(c.var.deps, decided)) }, 200);
     },
   );

@@ -1,20 +1,15 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import {
-  findAuditEvents,
-  findUsers,
-  revokeUserSessions,
-  toAdminUser,
-  toAuditEvent,
-  updateUserAsAdmin,
-} from "../domain/admin";
+import { findAuditEvents, findUsers, revokeUserSessions, updateUserAsAdmin, type AdminPatch } from "../domain/admin";
+import { ROLES } from "../domain/roles";
 import type { AppEnv } from "../http/app-env";
 import { describeRoute } from "../http/openapi-meta";
+import { CursorField, LimitField, NextCursorField } from "../http/pagination";
 import { UserSchema } from "../http/schemas";
 import { validate } from "../http/validate";
 import { requireAuth } from "../middleware/require-auth";
 import { requireRole } from "../middleware/require-role";
-import type { AdminPatch } from "../storage/admin-users";
+import { presentAdminUser, presentAuditEvent, presentPage } from "../presenters";
 
 const TAGS = ["Admin"];
 
@@ -36,21 +31,15 @@ const AuditEventSchema = z
   })
   .meta({ id: "AuditEvent" });
 
-const NextCursor = z.string().nullable().meta({ description: "Pass as `cursor` for the next page; null on the last page" });
+const NextCursor = NextCursorField.meta({ description: "Pass as `cursor` for the next page; null on the last page" });
 
-const CursorField = z
-  .string()
-  .max(512)
-  .regex(/^[A-Za-z0-9_-]+$/, "an opaque cursor from next_cursor")
-  .optional();
-
-const LimitField = z.coerce.number().int().min(1).max(100).default(20);
+const CursorParam = CursorField.regex(/^[A-Za-z0-9_-]+$/, "an opaque cursor from next_cursor").optional();
 
 const UsersQuery = z.object({
   query: z.string().trim().max(200).optional().meta({
     description: "Case-insensitive substring of email, username, phone or name; `%` and `_` match literally",
   }),
-  cursor: CursorField,
+  cursor: CursorParam,
   limit: LimitField,
 });
 
@@ -58,7 +47,7 @@ const UserParam = z.object({ id: z.uuid() });
 
 const PatchUserBody = z
   .object({
-    role: z.enum(["CUSTOMER", "PROVIDER", "ADMIN"]).optional(),
+    role: z.enum(ROLES).optional(),
     is_active: z.boolean().optional(),
   })
   .strict()
@@ -71,7 +60,7 @@ const AuditQuery = z.object({
     .regex(/^[a-z_]+\.[a-z_]+$/, "an action such as login.failed")
     .max(64)
     .optional(),
-  cursor: CursorField,
+  cursor: CursorParam,
   limit: LimitField,
 });
 
@@ -99,7 +88,7 @@ export const adminRoutes = new Hono<AppEnv>()
     async (c) => {
       const q = c.req.valid("query");
       const page = await findUsers(c.var.deps, { query: q.query || null, cursor: q.cursor ?? null, limit: q.limit });
-      return c.json({ users: page.items.map(toAdminUser), next_cursor: page.nextCursor }, 200);
+      return c.json(presentPage("users", page.items.map(presentAdminUser), page.nextCursor), 200);
     },
   )
   .patch(
@@ -122,7 +111,7 @@ export const adminRoutes = new Hono<AppEnv>()
       if (body.role !== undefined) patch.role = body.role;
       if (body.is_active !== undefined) patch.isActive = body.is_active;
       const user = await updateUserAsAdmin(c.var.deps, c.var.auth.sub, c.req.valid("param").id, patch, Date.now());
-      return c.json(toAdminUser(user), 200);
+      return c.json(presentAdminUser(user), 200);
     },
   )
   .post(
@@ -171,6 +160,6 @@ export const adminRoutes = new Hono<AppEnv>()
         cursor: q.cursor ?? null,
         limit: q.limit,
       });
-      return c.json({ events: page.items.map(toAuditEvent), next_cursor: page.nextCursor }, 200);
+      return c.json(presentPage("events", page.items.map(presentAuditEvent), page.nextCursor), 200);
     },
   );

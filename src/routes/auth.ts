@@ -2,13 +2,14 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { loginWithPassword } from "../domain/login";
 import { lookUpVerificationLink, register, resendVerification, verifyEmailCode, verifyEmailLink } from "../domain/registration";
+import { SIGN_UP_ROLES } from "../domain/roles";
 import { logout, refresh, revokeAllSessions } from "../domain/session-tokens";
 import type { AppEnv } from "../http/app-env";
 import { AppError } from "../errors";
 import { describeRoute } from "../http/openapi-meta";
 import { PhoneField } from "../http/phone";
+import { DEFAULT_DEVICE_ID, DeviceIdField, DeviceNameField, deviceOf } from "../http/device";
 import {
-  DeviceIdField,
   DeviceTokenField,
   EmailField,
   MessageSchema,
@@ -20,6 +21,7 @@ import {
 import { validate } from "../http/validate";
 import { requestMeta, requireAuth } from "../middleware/require-auth";
 import { signInAnswer } from "./sign-in-answer";
+import { presentPendingSignUp } from "../presenters";
 
 const TAGS = ["Email and password"];
 
@@ -29,10 +31,8 @@ const RegisterBody = z.object({
   full_name: z.string().trim().min(1).max(150),
   username: UsernameField.nullish(),
   phone: PhoneField.nullish(),
-  role: z.enum(["CUSTOMER", "PROVIDER"]).default("CUSTOMER"),
+  role: z.enum(SIGN_UP_ROLES).default("CUSTOMER"),
 });
-
-const DEFAULT_DEVICE_ID = "default";
 
 const VerifyEmailBody = z.object({
   email: EmailField,
@@ -40,7 +40,7 @@ const VerifyEmailBody = z.object({
   device_id: DeviceIdField.optional().meta({
     description: `The device the new session is bound to; refresh must send the same. Omitted: "${DEFAULT_DEVICE_ID}".`,
   }),
-  device_name: z.string().trim().max(200).optional(),
+  device_name: DeviceNameField.optional(),
 });
 
 // A missing or mangled link token answers 400 `invalid_token`, not a validation error.
@@ -52,7 +52,7 @@ const VerifyLinkBody = z.object({
   device_id: DeviceIdField.optional().meta({
     description: `The device the new session is bound to; refresh must send the same. Omitted: "${DEFAULT_DEVICE_ID}".`,
   }),
-  device_name: z.string().trim().max(200).optional(),
+  device_name: DeviceNameField.optional(),
 });
 
 const LinkLookupSchema = z.object({ email: z.email(), expires_at: z.iso.datetime() });
@@ -70,17 +70,13 @@ function linkToken(token: string | undefined): string {
   return token;
 }
 
-function deviceOf(body: { device_id?: string; device_name?: string }) {
-  return { deviceId: body.device_id ?? DEFAULT_DEVICE_ID, deviceName: body.device_name ?? null };
-}
-
 const EmailBody = z.object({ email: EmailField });
 
 const LoginBody = z.object({
   email: EmailField,
   password: z.string().min(1).max(1024),
   device_id: DeviceIdField,
-  device_name: z.string().trim().max(200).optional(),
+  device_name: DeviceNameField.optional(),
   device_token: DeviceTokenField.optional(),
 });
 
@@ -144,7 +140,7 @@ export const authRoutes = new Hono<AppEnv>()
     async (c) => {
       const token = linkToken(c.req.valid("query").token);
       const found = await lookUpVerificationLink(c.var.deps, token, Date.now());
-      return c.json({ email: found.email, expires_at: found.expiresAt.toISOString() }, 200);
+      return c.json(presentPendingSignUp(found), 200);
     },
   )
   .post(
@@ -197,7 +193,7 @@ export const authRoutes = new Hono<AppEnv>()
         {
           email: body.email,
           password: body.password,
-          device: { deviceId: body.device_id, deviceName: body.device_name ?? null },
+          device: deviceOf(body),
           deviceToken: body.device_token ?? null,
         },
         requestMeta(c),

@@ -3,6 +3,7 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
 import { z } from "zod";
 import {
+  GOOGLE_STATE_TTL_SECONDS,
   completeGoogleSignIn,
   frontendRedirect,
   redeemGoogleExchangeCode,
@@ -13,10 +14,10 @@ import {
 } from "../domain/google";
 import type { AppEnv } from "../http/app-env";
 import { attachDoc, describeRoute } from "../http/openapi-meta";
-import { DeviceIdField, TokenResponseSchema } from "../http/schemas";
+import { DeviceIdField, DeviceNameField, deviceOf } from "../http/device";
+import { TokenResponseSchema } from "../http/schemas";
 import { validate } from "../http/validate";
 import { requestMeta } from "../middleware/require-auth";
-import { GOOGLE_STATE_TTL_SECONDS } from "../storage/kv-keys";
 import { signInAnswer } from "./sign-in-answer";
 
 const TAGS = ["Google"];
@@ -34,7 +35,7 @@ const IdTokenBody = z.object({
   // Any string: a malformed token is `invalid_google_token`, not a validation error.
   id_token: z.string().meta({ description: "A Google ID token whose `aud` is this service's client id" }),
   device_id: DeviceIdField,
-  device_name: z.string().trim().max(200).optional(),
+  device_name: DeviceNameField.optional(),
 });
 
 const StartQuery = z.object({
@@ -54,7 +55,7 @@ const CallbackQuery = z.object({
 const ExchangeBody = z.object({
   code: z.string().max(200).meta({ description: "The `code` from the front end's `#code=` fragment" }),
   device_id: DeviceIdField,
-  device_name: z.string().trim().max(200).optional(),
+  device_name: DeviceNameField.optional(),
 });
 
 const googleConfigured = attachDoc(
@@ -80,8 +81,7 @@ export const googleRoutes = new Hono<AppEnv>()
     validate("json", IdTokenBody),
     async (c) => {
       const body = c.req.valid("json");
-      const device = { deviceId: body.device_id, deviceName: body.device_name ?? null };
-      const signedIn = await signInWithGoogleIdToken(c.var.deps, { idToken: body.id_token, device }, requestMeta(c), Date.now());
+      const signedIn = await signInWithGoogleIdToken(c.var.deps, { idToken: body.id_token, device: deviceOf(body) }, requestMeta(c), Date.now());
       return signInAnswer(c, signedIn);
     },
   )
@@ -145,8 +145,7 @@ export const googleRoutes = new Hono<AppEnv>()
     validate("json", ExchangeBody),
     async (c) => {
       const body = c.req.valid("json");
-      const device = { deviceId: body.device_id, deviceName: body.device_name ?? null };
-      const signedIn = await redeemGoogleExchangeCode(c.var.deps, { code: body.code, device }, requestMeta(c), Date.now());
+      const signedIn = await redeemGoogleExchangeCode(c.var.deps, { code: body.code, device: deviceOf(body) }, requestMeta(c), Date.now());
       return signInAnswer(c, signedIn);
     },
   );

@@ -14,14 +14,14 @@ import {
 import type { AppEnv } from "../http/app-env";
 import { AppError, type FieldError } from "../errors";
 import { multipartContentType, readKycForm } from "../http/kyc-form";
-import { KycApplicationSchema, toApplicationView } from "../http/kyc-schemas";
+import { KycApplicationSchema } from "../http/kyc-schemas";
 import { describeRoute } from "../http/openapi-meta";
 import { UserSchema } from "../http/schemas";
 import { requireAuth } from "../middleware/require-auth";
 import { requireKycApproved } from "../middleware/require-kyc";
 import { currentUser, requireRole } from "../middleware/require-role";
-import { DOCUMENT_TYPES } from "../storage/schema";
-import { toPublicUser } from "../storage/users";
+import { DOCUMENT_TYPES, USER_KYC_STATUSES } from "../domain/kyc-values";
+import { presentApplication, presentKycStatus, presentUser } from "../presenters";
 
 /** Three files at the limit plus room for the multipart framing and the text field. */
 export function kycUploadLimit(config: Config): number {
@@ -49,7 +49,7 @@ const SubmitForm = z
   .strict();
 
 const StatusSchema = z.object({
-  status: z.enum(["NOT_SUBMITTED", "PENDING", "APPROVED", "REJECTED"]),
+  status: z.enum(USER_KYC_STATUSES),
   application: KycApplicationSchema.nullable(),
   rejection_reason: z.string().nullable(),
 });
@@ -102,7 +102,7 @@ export const kycRoutes = new Hono<AppEnv>()
           throw err;
         }
       });
-      return c.json({ application: toApplicationView(application) }, 201);
+      return c.json({ application: presentApplication(application) }, 201);
     },
   )
   .get(
@@ -114,15 +114,7 @@ export const kycRoutes = new Hono<AppEnv>()
     }),
     requireAuth,
     async (c) => {
-      const view = await kycStatusOf(c.var.deps.db, c.var.auth.sub);
-      return c.json(
-        {
-          status: view.status,
-          application: view.application ? toApplicationView(view.application) : null,
-          rejection_reason: view.rejectionReason,
-        },
-        200,
-      );
+      return c.json(presentKycStatus(await kycStatusOf(c.var.deps, c.var.auth.sub)), 200);
     },
   )
   .post(
@@ -191,6 +183,6 @@ export const providerRoutes = new Hono<AppEnv>().get(
   requireKycApproved,
   async (c) => {
     const user = await currentUser(c);
-    return c.json({ message: "Welcome to the provider dashboard", user: toPublicUser(user) }, 200);
+    return c.json({ message: "Welcome to the provider dashboard", user: presentUser(user) }, 200);
   },
 );

@@ -4,8 +4,10 @@ import { sendPhoneOtp, verifyPhoneOtp } from "../domain/phone-otp";
 import type { AppEnv } from "../http/app-env";
 import { describeRoute } from "../http/openapi-meta";
 import { PhoneInputField } from "../http/phone";
-import { DeviceIdField, EmailField, TokenResponseSchema } from "../http/schemas";
+import { DEFAULT_DEVICE_ID, DeviceIdField, DeviceNameField, deviceOf } from "../http/device";
+import { EmailField, TokenResponseSchema } from "../http/schemas";
 import { validate } from "../http/validate";
+import { presentOtpSent } from "../presenters";
 import { requestMeta } from "../middleware/require-auth";
 import { signInAnswer } from "./sign-in-answer";
 
@@ -18,8 +20,8 @@ const NameField = z.string().trim().max(150).nullish();
 const VerifyOtpBody = z.object({
   phone: PhoneInputField,
   otp: z.string().regex(/^\d{6}$/, "6 digits"),
-  device_id: DeviceIdField.optional().meta({ description: 'The device the session is bound to. Omitted: "default".' }),
-  device_name: z.string().trim().max(200).nullish(),
+  device_id: DeviceIdField.optional().meta({ description: `The device the session is bound to. Omitted: "${DEFAULT_DEVICE_ID}".` }),
+  device_name: DeviceNameField.nullish(),
   first_name: NameField.meta({ description: "Used only when this sign-in creates the user" }),
   last_name: NameField.meta({ description: "Used only when this sign-in creates the user" }),
   email: EmailField.nullish().meta({
@@ -56,17 +58,7 @@ export const phoneRoutes = new Hono<AppEnv>()
     validate("json", SendOtpBody),
     async (c) => {
       const sent = await sendPhoneOtp(c.var.deps, c.req.valid("json").phone, requestMeta(c), Date.now());
-      return c.json(
-        {
-          success: true as const,
-          message: "OTP sent successfully",
-          phone: sent.phone,
-          expires_in_seconds: sent.expiresInSeconds,
-          resend_after_seconds: sent.resendAfterSeconds,
-          ...(sent.otp !== undefined ? { otp: sent.otp } : {}),
-        },
-        200,
-      );
+      return c.json(presentOtpSent(sent), 200);
     },
   )
   .post(
@@ -85,7 +77,7 @@ export const phoneRoutes = new Hono<AppEnv>()
         {
           phone: body.phone,
           otp: body.otp,
-          device: { deviceId: body.device_id ?? "default", deviceName: body.device_name ?? null },
+          device: deviceOf(body),
           profile: { firstName: body.first_name || null, lastName: body.last_name || null, email: body.email ?? null },
         },
         requestMeta(c),

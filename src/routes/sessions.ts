@@ -1,11 +1,12 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { revokeOwnSession } from "../domain/session-tokens";
+import { listSessions } from "../domain/user-sessions";
 import type { AppEnv } from "../http/app-env";
 import { describeRoute } from "../http/openapi-meta";
 import { validate } from "../http/validate";
 import { requireAuth } from "../middleware/require-auth";
-import { listActiveSessions } from "../storage/sessions";
+import { presentSession } from "../presenters";
 
 const TAGS = ["Sessions"];
 
@@ -34,17 +35,8 @@ export const sessionRoutes = new Hono<AppEnv>()
     }),
     requireAuth,
     async (c) => {
-      const rows = await listActiveSessions(c.var.deps.db, c.var.auth.sub, new Date());
-      const sessions = rows.map((s) => ({
-        id: s.id,
-        device_id: s.deviceId,
-        device_name: s.deviceName,
-        user_agent: s.userAgent,
-        ip: s.ip,
-        created_at: s.createdAt.toISOString(),
-        last_used_at: s.lastUsedAt.toISOString(),
-        current: s.id === c.var.auth.sid,
-      }));
+      const rows = await listSessions(c.var.deps, c.var.auth.sub, Date.now());
+      const sessions = rows.map((s) => presentSession(s, c.var.auth.sid));
       c.header("Cache-Control", "no-store");
       return c.json({ sessions }, 200);
     },

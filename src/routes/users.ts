@@ -1,13 +1,12 @@
 import { Hono } from "hono";
 import { z } from "zod";
+import { getProfile, updateProfile, type ProfilePatch } from "../domain/profile";
 import type { AppEnv } from "../http/app-env";
-import { AppError } from "../errors";
 import { describeRoute } from "../http/openapi-meta";
 import { UserSchema, UsernameField } from "../http/schemas";
 import { validate } from "../http/validate";
 import { requireAuth } from "../middleware/require-auth";
-import { uniqueViolation } from "../storage/db";
-import { findUserCached, toPublicUser, updateProfile, type ProfilePatch } from "../storage/users";
+import { presentUser } from "../presenters";
 
 const TAGS = ["Profile"];
 
@@ -37,11 +36,9 @@ export const userRoutes = new Hono<AppEnv>()
     }),
     requireAuth,
     async (c) => {
-      const { config, db } = c.var.deps;
-      const user = await findUserCached(config, db, c.var.auth.sub);
-      if (!user || !user.isActive) throw new AppError("invalid_access_token");
+      const user = await getProfile(c.var.deps, c.var.auth.sub);
       c.header("Cache-Control", "no-store");
-      return c.json(toPublicUser(user), 200);
+      return c.json(presentUser(user), 200);
     },
   )
   .patch(
@@ -62,13 +59,7 @@ export const userRoutes = new Hono<AppEnv>()
       if (body.first_name !== undefined) patch.firstName = body.first_name;
       if (body.last_name !== undefined) patch.lastName = body.last_name;
       if (body.profile_picture !== undefined) patch.profilePicture = body.profile_picture;
-      try {
-        const user = await updateProfile(c.var.deps.db, c.var.auth.sub, patch, new Date());
-        if (!user) throw new AppError("invalid_access_token");
-        return c.json(toPublicUser(user), 200);
-      } catch (err) {
-        if (uniqueViolation(err) === "username_key") throw new AppError("username_taken");
-        throw err;
-      }
+      const user = await updateProfile(c.var.deps, c.var.auth.sub, patch, Date.now());
+      return c.json(presentUser(user), 200);
     },
   );

@@ -3,10 +3,7 @@ import type { Db } from "./db";
 import { writingUsers } from "./hot-cache";
 import { users } from "./schema";
 import type { User } from "./users";
-
-/** A position in a listing ordered newest first: the last row of the previous page. */
-/** Where a page ends in (time, id) order. */
-export type Position = { at: Date; id: string };
+import type { Position } from "../domain/pagination";
 
 /** `%`, `_` and the escape character itself match literally (LIKE … ESCAPE '\'). */
 export function likeContains(text: string): string {

@@ -1,5 +1,5 @@
 import { and, desc, eq, lt, or, type SQL } from "drizzle-orm";
-import type { Position } from "./admin-users";
+import type { Position } from "../domain/pagination";
 import type { Db } from "./db";
 import { auditEvents } from "./schema";
 

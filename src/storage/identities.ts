@@ -1,13 +1,12 @@
 import { and, eq } from "drizzle-orm";
 import type { Db } from "./db";
+import type { IdentityProvider } from "../domain/identity-providers";
 import { identities, users } from "./schema";
 import type { NewUser, User } from "./users";
 
-export type Provider = (typeof identities.$inferSelect)["provider"];
-
 export type Identity = typeof identities.$inferSelect;
 
-export async function findIdentity(db: Db, provider: Provider, providerUserId: string): Promise<Identity | undefined> {
+export async function findIdentity(db: Db, provider: IdentityProvider, providerUserId: string): Promise<Identity | undefined> {
   return db
     .select()
     .from(identities)
@@ -18,7 +17,7 @@ export async function findIdentity(db: Db, provider: Provider, providerUserId: s
 /** Links an identity to a user; a concurrent link of the same identity wins and this one changes nothing. */
 export async function linkIdentity(
   db: Db,
-  row: { provider: Provider; providerUserId: string; userId: string; email: string | null },
+  row: { provider: IdentityProvider; providerUserId: string; userId: string; email: string | null },
   now: Date,
 ): Promise<void> {
   await db
@@ -28,7 +27,7 @@ export async function linkIdentity(
     .run();
 }
 
-export async function updateIdentityEmail(db: Db, provider: Provider, providerUserId: string, email: string): Promise<void> {
+export async function updateIdentityEmail(db: Db, provider: IdentityProvider, providerUserId: string, email: string): Promise<void> {
   await db
     .update(identities)
     .set({ email })
@@ -43,7 +42,7 @@ export async function updateIdentityEmail(db: Db, provider: Provider, providerUs
 export async function insertUserWithIdentity(
   db: Db,
   user: NewUser,
-  identity: { provider: Provider; providerUserId: string; email: string | null },
+  identity: { provider: IdentityProvider; providerUserId: string; email: string | null },
   now: Date,
 ): Promise<User> {
   const [created] = await db.batch([

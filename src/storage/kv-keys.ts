@@ -13,12 +13,9 @@ export const kvKeys = {
   verifyLink: (tokenHash: string) => `verify-link:${tokenHash}`,
   /**
    * `google-state:<sha256 of OAuth state>` → JSON { code_verifier, nonce, device_id, redirect_uri,
-   * expires_at }; TTL 600 s (GOOGLE_STATE_TTL_SECONDS). Deleted by the callback that reads it.
+   * expires_at }; TTL 600 s (GOOGLE_STATE_TTL_SECONDS, src/domain/google.ts). Deleted by the callback that reads it.
    */
   googleState: (stateHash: string) => `google-state:${stateHash}`,
   /** `reset-link:<sha256 of link token>` → email; TTL = password-reset lifetime (15 min). */
   resetLink: (tokenHash: string) => `reset-link:${tokenHash}`,
 };
-
-/** How long a Google sign-in may take between /auth/google/start and its callback. */
-export const GOOGLE_STATE_TTL_SECONDS = 600;

@@ -1,11 +1,12 @@
 import { and, asc, desc, eq, gt, inArray, or, sql } from "drizzle-orm";
 import type { Db } from "./db";
 import { writingUsers } from "./hot-cache";
-import { DOCUMENT_KINDS, DOCUMENT_TYPES, KYC_STATUSES, kycApplications, kycDocuments, users, webhookEvents } from "./schema";
+import { DOCUMENT_KINDS, type DocumentKind, type KycStatus, type UserKycStatus } from "../domain/kyc-values";
+import type { Position } from "../domain/pagination";
+import type { Role } from "../domain/roles";
+import { kycApplications, kycDocuments, users, webhookEvents } from "./schema";
 
-export type KycStatus = (typeof KYC_STATUSES)[number];
-export type DocumentType = (typeof DOCUMENT_TYPES)[number];
-export type DocumentKind = (typeof DOCUMENT_KINDS)[number];
+export type { DocumentKind, DocumentType, KycStatus } from "../domain/kyc-values";
 export type KycApplication = typeof kycApplications.$inferSelect;
 export type KycDocument = typeof kycDocuments.$inferSelect;
 export type KycApplicationWithDocuments = KycApplication & { documents: KycDocument[] };
@@ -15,8 +16,8 @@ export type KycUserSummary = {
   phone: string | null;
   unverifiedEmail: string | null;
   fullName: string | null;
-  role: string;
-  kycStatus: string;
+  role: Role;
+  kycStatus: UserKycStatus;
 };
 export type KycListItem = KycApplication & { user: KycUserSummary };
 
@@ -104,7 +105,7 @@ export async function findUserSummary(db: Db, userId: string): Promise<KycUserSu
 /** A page in (submitted_at, id) order, oldest first, strictly after `after`. */
 export async function listApplications(
   db: Db,
-  query: { status: KycStatus; after: { submittedAt: number; id: string } | undefined; limit: number },
+  query: { status: KycStatus; after: Position | null; limit: number },
 ): Promise<KycListItem[]> {
   const { after } = query;
   const rows = await db
@@ -116,8 +117,8 @@ export async function listApplications(
         eq(kycApplications.status, query.status),
         after
           ? or(
-              gt(kycApplications.submittedAt, new Date(after.submittedAt)),
-              and(eq(kycApplications.submittedAt, new Date(after.submittedAt)), gt(kycApplications.id, after.id)),
+              gt(kycApplications.submittedAt, after.at),
+              and(eq(kycApplications.submittedAt, after.at), gt(kycApplications.id, after.id)),
             )
           : undefined,
       ),

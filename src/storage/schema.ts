@@ -1,5 +1,8 @@
 import { sql } from "drizzle-orm";
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { DOCUMENT_KINDS, DOCUMENT_TYPES, KYC_STATUSES, USER_KYC_STATUSES } from "../domain/kyc-values";
+import { IDENTITY_PROVIDERS } from "../domain/identity-providers";
+import { ROLES } from "../domain/roles";
 
 export const users = sqliteTable(
   "users",
@@ -17,14 +20,12 @@ export const users = sqliteTable(
     fullName: text("full_name"),
     firstName: text("first_name"),
     lastName: text("last_name"),
-    role: text("role", { enum: ["CUSTOMER", "PROVIDER", "ADMIN"] }).notNull().default("CUSTOMER"),
+    role: text("role", { enum: ROLES }).notNull().default("CUSTOMER"),
     passwordHash: text("password_hash"),
     isEmailVerified: integer("is_email_verified", { mode: "boolean" }).notNull().default(false),
     isPhoneVerified: integer("is_phone_verified", { mode: "boolean" }).notNull().default(false),
     isActive: integer("is_active", { mode: "boolean" }).notNull().default(true),
-    kycStatus: text("kyc_status", { enum: ["NOT_SUBMITTED", "PENDING", "APPROVED", "REJECTED"] })
-      .notNull()
-      .default("NOT_SUBMITTED"),
+    kycStatus: text("kyc_status", { enum: USER_KYC_STATUSES }).notNull().default("NOT_SUBMITTED"),
     profilePicture: text("profile_picture"),
     createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
     updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
@@ -51,11 +52,11 @@ export const sessions = sqliteTable(
   (t) => [index("sessions_user_idx").on(t.userId, t.revokedAt, t.expiresAt)],
 );
 
-/** Sign-in identities at external providers, kept by their stable subject, not by email. */
+/** Sign-in identities at other providers (src/domain/identity-providers.ts), kept by their stable subject, not by email. */
 export const identities = sqliteTable(
   "identities",
   {
-    provider: text("provider", { enum: ["google"] }).notNull(),
+    provider: text("provider", { enum: IDENTITY_PROVIDERS }).notNull(),
     providerUserId: text("provider_user_id").notNull(),
     userId: text("user_id")
       .notNull()
@@ -65,10 +66,6 @@ export const identities = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.provider, t.providerUserId] }), index("identities_user_idx").on(t.userId)],
 );
-
-export const KYC_STATUSES = ["PENDING", "APPROVED", "REJECTED"] as const;
-export const DOCUMENT_TYPES = ["passport", "national_id", "driving_license"] as const;
-export const DOCUMENT_KINDS = ["front", "back", "selfie"] as const;
 
 export const kycApplications = sqliteTable(
   "kyc_applications",

@@ -100,21 +100,3 @@ export async function updatePasswordHash(db: Db, id: string, passwordHash: strin
   await writingUsers([id], db.update(users).set({ passwordHash, updatedAt: now }).where(eq(users.id, id)).run());
 }
 
-/** The public shape of a user (`User` in /openapi.json). */
-export function toPublicUser(u: User) {
-  return {
-    id: u.id,
-    email: u.email ?? u.unverifiedEmail,
-    username: u.username,
-    phone: u.phone,
-    full_name: u.fullName,
-    first_name: u.firstName,
-    last_name: u.lastName,
-    role: u.role,
-    is_email_verified: u.isEmailVerified,
-    is_phone_verified: u.isPhoneVerified,
-    kyc_status: u.kycStatus,
-    profile_picture: u.profilePicture,
-    created_at: u.createdAt.toISOString(),
-  };
-}

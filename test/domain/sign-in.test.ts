@@ -8,7 +8,8 @@ import { refresh } from "../../src/domain/session-tokens";
 import { completeSignIn, type SecondFactorMethod, type SignInMethod } from "../../src/domain/sign-in";
 import { verifyAccessToken } from "../../src/domain/tokens";
 import { database } from "../../src/storage/db";
-import { insertUser, toPublicUser, type User } from "../../src/storage/users";
+import { presentUser } from "../../src/presenters";
+import { insertUser, type User } from "../../src/storage/users";
 import { testDeps, uniqueEmail } from "../helpers";
 
 const DEVICE = { deviceId: "pipeline-device", deviceName: "Pipeline" };
@@ -97,7 +98,7 @@ describe("completeSignIn", () => {
     const { deps, settle } = depsWithFactors([]);
     const result = await completeSignIn(deps, user, attempt("google"));
     if (result.kind !== "session") throw new Error(`expected a session, got ${result.kind}`);
-    expect(result.user).toEqual(toPublicUser(user));
+    expect(result.user).toEqual(presentUser(user));
 
     const claims = await verifyAccessToken(deps.config, result.tokens.access_token);
     expect(claims).toMatchObject({ sub: user.id, role: "CUSTOMER" });

@@ -9,6 +9,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config";
+import { storesOf } from "../../src/deps";
 import { mailerFor } from "../../src/delivery/mailer";
 import { smsSenderFor } from "../../src/delivery/sms";
 import type { Deps } from "../../src/domain/deps";
@@ -16,7 +17,6 @@ import { loginWithPassword } from "../../src/domain/login";
 import { requestPasswordReset } from "../../src/domain/password-reset";
 import { resendVerification, verifyEmailCode } from "../../src/domain/registration";
 import { NO_SECOND_FACTORS } from "../../src/domain/sign-in";
-import { database } from "../../src/storage/db";
 import { lastCode, registerAt, registerUser, signedInUser, testDeps, uniqueEmail, NO_META } from "../helpers";
 
 const originals = new WeakMap<object, object>();
@@ -55,9 +55,7 @@ function recordingDeps() {
   const deferred: Array<() => Promise<unknown>> = [];
   const deps: Deps = {
     config,
-    db: database(db),
-    kv,
-    subjects,
+    ...storesOf(config, { DB: db, KV: kv, SUBJECTS: subjects }),
     mailer: mailerFor(config),
     sms: smsSenderFor(config),
     secondFactors: NO_SECOND_FACTORS,

@@ -1,3 +1,5 @@
+// Cursor pagination over lists ordered by (time, id): opaque cursors and the read of one page.
+
 import { AppError } from "../errors";
 import { base64url, fromBase64url } from "./crypto";
 
@@ -33,4 +35,21 @@ export function decodeCursor(cursor: string): Position {
     // falls through to the validation error
   }
   throw new AppError("validation_error", { errors: [{ path: "cursor", message: "Invalid cursor" }] });
+}
+
+export type Page<T> = { items: T[]; nextCursor: string | null };
+
+/**
+ * One page of a listing ordered by (time, id): the rows after `cursor` (the first page without one),
+ * read one row beyond `limit` to know whether a next page exists. `position` says where a row sits.
+ */
+export async function readPage<T>(
+  page: { cursor: string | null; limit: number },
+  read: (after: Position | null, limit: number) => Promise<T[]>,
+  position: (row: T) => Position,
+): Promise<Page<T>> {
+  const after = page.cursor ? decodeCursor(page.cursor) : null;
+  const rows = await read(after, page.limit + 1);
+  const items = rows.slice(0, page.limit);
+  return { items, nextCursor: rows.length > page.limit ? encodeCursor(position(items.at(-1)!)) : null };
 }

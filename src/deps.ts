@@ -1,0 +1,62 @@
+import { createMiddleware } from "hono/factory";
+import { loadConfig, type Config } from "./config";
+import { mailerFor } from "./delivery/mailer";
+import { NO_SECOND_FACTORS } from "./domain/sign-in";
+import { smsSenderFor } from "./delivery/sms";
+import { writeAudit } from "./domain/audit";
+import type { Deps } from "./domain/deps";
+import { subjectsOf } from "./durable/subjects";
+import type { AppEnv } from "./http/app-env";
+import { requestMeta } from "./middleware/require-auth";
+import { database } from "./storage/db";
+import { linksOf } from "./storage/links";
+import { revocationsOf } from "./storage/revocations";
+
+// The wiring: the domain's dependencies built from the Worker's bindings. Nothing else hands a
+// binding to the domain.
+
+export type StoreBindings = Pick<Env, "DB" | "KV" | "SUBJECTS">;
+
+export type Stores = Pick<Deps, "db" | "subjects" | "links" | "revocations">;
+
+/** D1 through drizzle, and the domain's interfaces over KV and the SubjectStore namespace. */
+export function storesOf(config: Config, bindings: StoreBindings): Stores {
+  return {
+    db: database(bindings.DB),
+    subjects: subjectsOf(bindings.SUBJECTS),
+    links: linksOf(bindings.KV),
+    revocations: revocationsOf(config, bindings.KV),
+  };
+}
+
+/** Builds the domain's dependencies from the bindings once per request (config and keys are cached). */
+export const withDeps = createMiddleware<AppEnv>(async (c, next) => {
+  const config = loadConfig(c.env);
+  const stores = storesOf(config, c.env);
+  // Held until the handler has answered; anything deferred later starts at once.
+  let deferred: Array<() => Promise<unknown>> | null = [];
+  const start = (work: () => Promise<unknown>) =>
+    c.executionCtx.waitUntil(Promise.resolve().then(work).catch((err) => console.error("deferred work failed", err)));
+  const defer: Deps["defer"] = (work) => (deferred ? void deferred.push(work) : start(work));
+  const meta = requestMeta(c);
+  const context = { ...meta, requestId: c.get("requestId") ?? null };
+  c.set("deps", {
+    config,
+    ...stores,
+    mailer: mailerFor(config),
+    sms: smsSenderFor(config),
+    secondFactors: NO_SECOND_FACTORS,
+    defer,
+    audit: (event) => {
+      const at = Date.now();
+      defer(() => writeAudit(stores.db, event, context, at));
+    },
+  });
+  try {
+    await next();
+  } finally {
+    const held = deferred;
+    deferred = null;
+    for (const work of held) start(work);
+  }
+});
