@@ -2,8 +2,7 @@
 // Date, an id that is a UUID); anything else is 400 validation_error naming `cursor`, never a 200
 // with an empty or misplaced page. Covers the admin users, audit and KYC lists.
 import { describe, expect, it } from "vitest";
-import { adminUser } from "../kyc-helpers";
-import { authed, expectProblem, type Json } from "../helpers";
+import { adminUser, authed, expectProblem, type Json } from "../helpers";
 
 const LISTS = ["/admin/users?limit=1", "/admin/audit?limit=1", "/admin/kyc?status=PENDING&limit=1"];
 

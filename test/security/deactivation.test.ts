@@ -4,7 +4,7 @@
 // reactivates the account.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { googleIdToken, newGoogleAccount, signInWithIdToken } from "../google-fake";
+import { googleIdToken, newGoogleAccount, signInWithIdToken } from "../helpers/google-fake";
 import { authed, expectProblem, lastSmsCode, login, post, signedInUser, uniquePhone, type Json } from "../helpers";
 
 async function adminToken(): Promise<string> {

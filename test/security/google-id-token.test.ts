@@ -21,7 +21,7 @@ import {
   signInWithIdToken,
   startGoogle,
   type GoogleAccount,
-} from "../google-fake";
+} from "../helpers/google-fake";
 import { expectProblem, lastCode, post, registerUser, signedInUser, type Json } from "../helpers";
 
 const google = loadConfig(env).google!;

@@ -10,8 +10,20 @@ import { loadConfig } from "../../src/config";
 import { refresh } from "../../src/domain/session-tokens";
 import { hotCacheSizes, sessionsRevoked } from "../../src/storage/hot-cache";
 import { kvKeys } from "../../src/storage/kv-keys";
-import { authed, lastCode, login, post, signedInUser, tally, testDeps, waitForMessages, type Json, type Outcome } from "../helpers";
-import { adminUser, submitOk } from "../kyc-helpers";
+import {
+  adminUser,
+  authed,
+  lastCode,
+  login,
+  post,
+  signedInUser,
+  submitOk,
+  tally,
+  testDeps,
+  waitForMessages,
+  type Json,
+  type Outcome,
+} from "../helpers";
 
 const config = loadConfig(env);
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -2,8 +2,7 @@
 // at phone sign-up (never proved, possibly someone else's) is never the applicant's `email`: it is
 // shown only as `unverified_email`; a phone number typed at email sign-up is never their `phone`.
 import { describe, expect, it } from "vitest";
-import { adminUser, customerUser, submitOk } from "../kyc-helpers";
-import { authed, lastSmsCode, post, signedInUser, uniquePhone, type Json } from "../helpers";
+import { adminUser, authed, customerUser, lastSmsCode, post, signedInUser, submitOk, uniquePhone, type Json } from "../helpers";
 
 async function phoneUserClaiming(email: string) {
   const phone = uniquePhone();

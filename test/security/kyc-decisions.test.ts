@@ -4,17 +4,20 @@
 // included, whatever application they name.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { authed, call, expectProblem, type Json } from "../helpers";
 import {
   adminUser,
   applicationRowsOf,
   approve,
+  authed,
+  call,
   customerUser,
+  expectProblem,
   kycStatusColumn,
   providerUser,
   reject,
   submitOk,
-} from "../kyc-helpers";
+  type Json,
+} from "../helpers";
 
 async function auditCount(subjectId: string, action: string, atLeast: number): Promise<number> {
   let n = 0;

@@ -6,20 +6,22 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { kycUploadLimit } from "../../src/routes/kyc";
 import { loadConfig } from "../../src/config";
-import { authed, expectProblem, type Json } from "../helpers";
 import {
-  JPEG,
-  PDF,
-  PNG,
   applicationRowsOf,
+  authed,
   customerUser,
+  expectProblem,
+  JPEG,
   kycConfig,
   kycForm,
   kycStatusColumn,
   objectKeysOf,
+  PDF,
+  PNG,
   submitKyc,
+  type Json,
   type Part,
-} from "../kyc-helpers";
+} from "../helpers";
 
 const text = (s: string) => new TextEncoder().encode(s);
 

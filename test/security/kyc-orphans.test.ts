@@ -6,18 +6,18 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { ORPHAN_GRACE_MS, sweepOrphanKycObjects } from "../../src/domain/kyc";
 import { database } from "../../src/storage/db";
-import { testDeps } from "../helpers";
 import {
-  JPEG,
-  PDF,
-  PNG,
   applicationRowsOf,
   customerUser,
+  JPEG,
   kycStatusColumn,
   objectKeysOf,
+  PDF,
+  PNG,
   submitOk,
   submitThroughDomain,
-} from "../kyc-helpers";
+  testDeps,
+} from "../helpers";
 
 const HOUR = 60 * 60 * 1000;
 

@@ -4,21 +4,23 @@
 // the winner's objects (the losers' uploads are deleted).
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { expectProblem, testDeps, type Json } from "../helpers";
 import {
-  JPEG,
-  PNG,
   adminUser,
   applicationRowsOf,
   approve,
   customerUser,
   documentCountOf,
+  expectProblem,
+  JPEG,
   kycStatusColumn,
   objectKeysOf,
+  PNG,
   reject,
   submitThroughDomain,
   submitValid,
-} from "../kyc-helpers";
+  testDeps,
+  type Json,
+} from "../helpers";
 
 async function burst(token: string, n: number): Promise<{ created: Json[]; conflicts: number }> {
   const answers = await Promise.all(Array.from({ length: n }, () => submitValid(token)));

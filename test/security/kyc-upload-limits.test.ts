@@ -10,18 +10,20 @@ import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config";
 import { UPLOAD_SLOT_MS } from "../../src/domain/kyc-submission";
 import { kycUploadLimit } from "../../src/routes/kyc";
-import { authed, expectProblem, type Json } from "../helpers";
 import {
-  JPEG,
-  PDF,
-  PNG,
   applicationRowsOf,
+  authed,
   customerUser,
+  expectProblem,
+  JPEG,
   kycConfig,
   kycStatusColumn,
   objectKeysOf,
+  PDF,
+  PNG,
   submitValid,
-} from "../kyc-helpers";
+  type Json,
+} from "../helpers";
 
 const BOUNDARY = "kyc-upload-limits-boundary";
 const CHUNK = 64 * 1024;

@@ -7,8 +7,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import app from "../../src/app";
-import { url, expectProblem, type Json } from "../helpers";
-import { adminUser, approve, customerUser, kycConfig, kycStatusColumn, submitOk } from "../kyc-helpers";
+import { adminUser, approve, customerUser, expectProblem, kycConfig, kycStatusColumn, submitOk, url, type Json } from "../helpers";
 
 const encoder = new TextEncoder();
 
