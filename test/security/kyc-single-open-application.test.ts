@@ -19,6 +19,7 @@ import {
   submitThroughDomain,
   submitValid,
   testDeps,
+  withPut,
   type Json,
 } from "../helpers";
 
@@ -100,18 +101,10 @@ describe("one open KYC application per user", () => {
     const allUploading = new Promise<void>((r) => (release = r));
     // Every submission stores its first object only once all of them have passed the early check,
     // so the partial unique index alone decides the winner.
-    const bucket = new Proxy(env.KYC_BUCKET, {
-      get(target, prop) {
-        if (prop === "put") {
-          return async (...args: Parameters<R2Bucket["put"]>) => {
-            if (++puts === n) release();
-            await allUploading;
-            return target.put(...args);
-          };
-        }
-        const value = Reflect.get(target, prop);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
+    const bucket = withPut(env.KYC_BUCKET, async (args, put) => {
+      if (++puts === n) release();
+      await allUploading;
+      return put(...args);
     });
     const files = [
       { kind: "front" as const, bytes: PNG },
