@@ -6,7 +6,7 @@ import { env } from "cloudflare:workers";
 import { base64url, decodeJwt, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWTHeaderParameters, type JWTPayload } from "jose";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config";
-import { authed, call, expectProblem, signedInUser, type Json } from "../helpers";
+import { authed, call, expectProblem, nowSeconds, signedInUser, type Json } from "../helpers";
 
 const config = loadConfig(env);
 const realJwk = (JSON.parse(env.JWT_SIGNING_KEYS) as Json[])[0]!;
@@ -17,7 +17,7 @@ type Subject = { claims: JWTPayload & Json; tokens: Json };
 /** A real user and session, and the claims the service itself would put in their access token. */
 async function subject(): Promise<Subject> {
   const { tokens } = await signedInUser({}, "forgery");
-  const now = Math.floor(Date.now() / 1000);
+  const now = nowSeconds();
   const claims = {
     iss: config.issuer,
     aud: config.audience,
@@ -55,8 +55,6 @@ async function expectRefused(authorization: string | null): Promise<void> {
   const sentBearer = authorization !== null && /^bearer(\s|$)/i.test(authorization);
   expect(res.headers.get("WWW-Authenticate")).toBe(sentBearer ? 'Bearer error="invalid_token"' : 'Bearer realm="edge-auth"');
 }
-
-const now = () => Math.floor(Date.now() / 1000);
 
 describe("forged access tokens", () => {
   it("positive control: a token signed with the real key and the right claims is accepted", async () => {
@@ -98,11 +96,11 @@ describe("forged access tokens", () => {
       async ({ claims }) => `Bearer ${await sign(claims, HEADER, (await generateKeyPair("EdDSA")).privateKey)}`,
     ],
     ["no kid", async ({ claims }) => `Bearer ${await sign(claims, { alg: "EdDSA", typ: "at+jwt" })}`],
-    ["expired", async ({ claims }) => `Bearer ${await sign({ ...claims, iat: now() - 960, exp: now() - 60 })}`],
-    ["nbf in the future", async ({ claims }) => `Bearer ${await sign({ ...claims, nbf: now() + 3600 })}`],
+    ["expired", async ({ claims }) => `Bearer ${await sign({ ...claims, iat: nowSeconds() - 960, exp: nowSeconds() - 60 })}`],
+    ["nbf in the future", async ({ claims }) => `Bearer ${await sign({ ...claims, nbf: nowSeconds() + 3600 })}`],
     [
       "iat in the future",
-      async ({ claims }) => `Bearer ${await sign({ ...claims, iat: now() + 3600, exp: now() + 3600 + 900 })}`,
+      async ({ claims }) => `Bearer ${await sign({ ...claims, iat: nowSeconds() + 3600, exp: nowSeconds() + 3600 + 900 })}`,
     ],
     ["wrong iss", async ({ claims }) => `Bearer ${await sign({ ...claims, iss: "https://evil.example" })}`],
     ["wrong aud", async ({ claims }) => `Bearer ${await sign({ ...claims, aud: "some-other-service" })}`],
