@@ -2,6 +2,7 @@
 // status, problem `code` and headers, never English text.
 import { exports } from "cloudflare:workers";
 import { expect } from "vitest";
+import { base64url } from "../../src/domain/crypto";
 
 export const BASE = "http://auth.test";
 
@@ -48,6 +49,11 @@ export function patchMe(token: string, body: unknown): Promise<Response> {
 /** PATCH /admin/users/{id}: role and activation, as an admin. */
 export function patchUser(token: string, id: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
   return patchJson(token, `/admin/users/${id}`, body, headers);
+}
+
+/** base64url of a value's JSON: a JWT part or a page cursor, as a client (or a forger) writes one. */
+export function base64urlJson(value: unknown): string {
+  return base64url(new TextEncoder().encode(JSON.stringify(value)));
 }
 
 /** Asserts a problem+json answer with the given status and code, and returns its body. */

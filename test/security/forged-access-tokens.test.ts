@@ -6,7 +6,7 @@ import { env } from "cloudflare:workers";
 import { base64url, decodeJwt, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWTHeaderParameters, type JWTPayload } from "jose";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config";
-import { authed, call, expectProblem, nowSeconds, signedInUser, type Json } from "../helpers";
+import { authed, base64urlJson, call, expectProblem, nowSeconds, signedInUser, type Json } from "../helpers";
 
 const config = loadConfig(env);
 const realJwk = (JSON.parse(env.JWT_SIGNING_KEYS) as Json[])[0]!;
@@ -41,8 +41,6 @@ async function sign(
   return new SignJWT(claims).setProtectedHeader(header).sign(key ?? ((await importJWK(realJwk, "EdDSA")) as CryptoKey));
 }
 
-const encodePart = (value: unknown) => base64url.encode(JSON.stringify(value));
-
 async function publicX(): Promise<string> {
   const jwks = await (await call("/.well-known/jwks.json")).json<Json>();
   return jwks.keys.find((k: Json) => k.kid === realKid).x as string;
@@ -69,10 +67,10 @@ describe("forged access tokens", () => {
     ["a bare Bearer", async () => "Bearer"],
     ["Bearer with garbage", async () => "Bearer garbage"],
     ["another scheme with a valid token", async ({ claims }) => `Basic ${await sign(claims)}`],
-    ["alg none", async ({ claims }) => `Bearer ${encodePart({ alg: "none", typ: "at+jwt" })}.${encodePart(claims)}.`],
+    ["alg none", async ({ claims }) => `Bearer ${base64urlJson({ alg: "none", typ: "at+jwt" })}.${base64urlJson(claims)}.`],
     [
       "alg none with the real kid",
-      async ({ claims }) => `Bearer ${encodePart({ alg: "none", kid: realKid, typ: "at+jwt" })}.${encodePart(claims)}.`,
+      async ({ claims }) => `Bearer ${base64urlJson({ alg: "none", kid: realKid, typ: "at+jwt" })}.${base64urlJson(claims)}.`,
     ],
     [
       "HS256 keyed with the JWKS x string",
@@ -111,7 +109,7 @@ describe("forged access tokens", () => {
       "a payload tampered to role ADMIN",
       async ({ tokens }) => {
         const [header, , signature] = (tokens.access_token as string).split(".");
-        return `Bearer ${header}.${encodePart({ ...decodeJwt(tokens.access_token), role: "ADMIN" })}.${signature}`;
+        return `Bearer ${header}.${base64urlJson({ ...decodeJwt(tokens.access_token), role: "ADMIN" })}.${signature}`;
       },
     ],
     ["a truncated signature", async ({ tokens }) => `Bearer ${(tokens.access_token as string).slice(0, -10)}`],

@@ -5,7 +5,7 @@
 // 401 invalid_google_token and creates nothing. An email Google has not verified never links to an
 // existing account, and a burst of first sign-ins for one Google account makes exactly one user.
 import { env } from "cloudflare:workers";
-import { base64url, createRemoteJWKSet, customFetch, generateKeyPair } from "jose";
+import { createRemoteJWKSet, customFetch, generateKeyPair } from "jose";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config";
 import { verifyGoogleIdToken } from "../../src/domain/google";
@@ -22,13 +22,24 @@ import {
   startGoogle,
   type GoogleAccount,
 } from "../helpers/google-fake";
-import { expectProblem, lastCode, nowSeconds, post, registerUser, signedInUser, uniquePhone, userRows, type Json } from "../helpers";
+import {
+  base64urlJson,
+  expectProblem,
+  lastCode,
+  nowSeconds,
+  post,
+  registerUser,
+  signedInUser,
+  uniquePhone,
+  userRows,
+  type Json,
+} from "../helpers";
 
 const google = loadConfig(env).google!;
 const otherKeys = await generateKeyPair("RS256", { extractable: true });
 
 const unsigned = (header: Json, payload: Json) =>
-  `${base64url.encode(JSON.stringify(header))}.${base64url.encode(JSON.stringify(payload))}.`;
+  `${base64urlJson(header)}.${base64urlJson(payload)}.`;
 
 async function footprint(account: GoogleAccount) {
   const identities = await env.DB.prepare("SELECT COUNT(*) AS n FROM identities WHERE provider_user_id = ?")
@@ -57,7 +68,7 @@ const FORGERIES: [string, (a: GoogleAccount) => Promise<string>][] = [
   ],
   ["with a tampered payload", async (a) => {
     const [h, , s] = (await googleIdToken(a)).split(".");
-    return `${h}.${base64url.encode(JSON.stringify({ sub: a.sub, email: a.email, email_verified: true, aud: google.clientId }))}.${s}`;
+    return `${h}.${base64urlJson({ sub: a.sub, email: a.email, email_verified: true, aud: google.clientId })}.${s}`;
   }],
   ["garbage", async () => "garbage"],
   ["empty", async () => ""],
