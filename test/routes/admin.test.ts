@@ -1,21 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { authed, expectProblem, login, signedInUser, uniquePhone, type Json } from "../helpers";
-
-/** A user made ADMIN the way an operator would: the role written into D1 (read on every request). */
-async function adminUser(overrides: Json = {}) {
-  const user = await signedInUser(overrides, "admin-device");
-  await env.DB.prepare("UPDATE users SET role = 'ADMIN' WHERE id = ?").bind(user.tokens.user.id).run();
-  return { ...user, id: user.tokens.user.id as string, token: user.tokens.access_token as string };
-}
-
-function patchUser(token: string, id: string, body: unknown, headers: Record<string, string> = {}) {
-  return authed(token, `/admin/users/${id}`, {
-    method: "PATCH",
-    headers: { "Content-Type": "application/json", ...headers },
-    body: JSON.stringify(body),
-  });
-}
+import { adminUser, authed, expectProblem, login, patchUser, pollUntil, signedInUser, uniquePhone, type Json } from "../helpers";
 
 function revokeSessions(token: string, id: string) {
   return authed(token, `/admin/users/${id}/revoke-sessions`, { method: "POST" });
@@ -43,13 +28,10 @@ const ids = (rows: Json[]) => rows.map((r) => r.id as string);
 
 /** Audit is written after the response: wait until the subject's events include `actions`. */
 async function auditOf(token: string, userId: string, actions: string[]): Promise<Json[]> {
-  let events: Json[] = [];
-  for (let i = 0; i < 100; i++) {
-    events = (await allPages(token, `/admin/audit?user_id=${userId}`, "events", 100)).flat();
-    if (actions.every((a) => events.some((e) => e.action === a))) break;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return events;
+  return pollUntil(
+    async () => (await allPages(token, `/admin/audit?user_id=${userId}`, "events", 100)).flat(),
+    (events) => actions.every((a) => events.some((e) => e.action === a)),
+  );
 }
 
 describe("GET /admin/users", () => {

@@ -4,18 +4,28 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { refresh } from "../../src/domain/session-tokens";
-import { authed, lastCode, lastSmsCode, login, post, signedInUser, testDeps, uniquePhone, waitForMessages, PASSWORD } from "../helpers";
+import {
+  authed,
+  lastCode,
+  lastSmsCode,
+  login,
+  PASSWORD,
+  pollUntil,
+  post,
+  signedInUser,
+  testDeps,
+  uniquePhone,
+  waitForMessages,
+} from "../helpers";
 
 type Row = { action: string; actor_id: string | null; subject_id: string | null; ip: string | null; user_agent: string | null; request_id: string | null; details: string | null };
 
+/** The subject's audit rows in order, once they include `expected` (they are written after the answer). */
 async function eventsFor(subjectId: string, expected: string[]): Promise<Row[]> {
-  let rows: Row[] = [];
-  for (let i = 0; i < 100; i++) {
-    rows = (await env.DB.prepare("SELECT * FROM audit_events WHERE subject_id = ? ORDER BY at, id").bind(subjectId).all<Row>()).results;
-    if (expected.every((a) => rows.some((r) => r.action === a))) break;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return rows;
+  return pollUntil(
+    async () => (await env.DB.prepare("SELECT * FROM audit_events WHERE subject_id = ? ORDER BY at, id").bind(subjectId).all<Row>()).results,
+    (rows) => expected.every((a) => rows.some((r) => r.action === a)),
+  );
 }
 
 const HEADERS = { "CF-Connecting-IP": "192.0.2.44", "User-Agent": "audit-test/1.0" };

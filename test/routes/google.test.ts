@@ -16,7 +16,7 @@ import {
   startGoogle,
   tokenRequests,
   tokenAuthorizations,
-} from "../google-fake";
+} from "../helpers/google-fake";
 import { authed, call, expectProblem, login, NO_META, post, signedInUser, testDeps, type Json } from "../helpers";
 
 async function identitiesOf(sub: string) {

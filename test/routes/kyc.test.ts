@@ -1,19 +1,22 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { authed, call, expectProblem, type Json } from "../helpers";
 import {
-  JPEG,
-  PDF,
-  PNG,
   adminUser,
   approve,
+  authed,
+  call,
   customerUser,
+  expectProblem,
+  JPEG,
   kycStatusColumn,
   objectKeysOf,
+  PDF,
+  PNG,
   reject,
   submitOk,
   submitValid,
-} from "../kyc-helpers";
+  type Json,
+} from "../helpers";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

@@ -2,17 +2,12 @@
 // Date, an id that is a UUID); anything else is 400 validation_error naming `cursor`, never a 200
 // with an empty or misplaced page. Covers the admin users, audit and KYC lists.
 import { describe, expect, it } from "vitest";
-import { adminUser } from "../kyc-helpers";
-import { authed, expectProblem, type Json } from "../helpers";
+import { adminUser, authed, base64urlJson, expectProblem, type Json } from "../helpers";
 
 const LISTS = ["/admin/users?limit=1", "/admin/audit?limit=1", "/admin/kyc?status=PENDING&limit=1"];
 
 const UUID = "6f1c1f0e-8a4b-4c53-9d0e-2b7f3c9a1d42";
 const MAX_DATE_MS = 8.64e15;
-
-function encode(value: unknown): string {
-  return btoa(JSON.stringify(value)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
 
 const BAD_POSITIONS: [string, unknown][] = [
   ["negative time", [-1, UUID]],
@@ -34,7 +29,7 @@ describe("page cursors", () => {
     const admin = await adminUser();
     for (const list of LISTS) {
       for (const [label, value] of BAD_POSITIONS) {
-        const res = await authed(admin.token, `${list}&cursor=${encode(value)}`);
+        const res = await authed(admin.token, `${list}&cursor=${base64urlJson(value)}`);
         const body = await expectProblem(res, 400, "validation_error").catch((err: Error) => {
           throw new Error(`${list} ${label}: ${err.message}`);
         });
@@ -47,7 +42,7 @@ describe("page cursors", () => {
     const admin = await adminUser();
     for (const list of LISTS) {
       for (const value of [[0, UUID], [MAX_DATE_MS, UUID], [Date.now(), UUID]]) {
-        const res = await authed(admin.token, `${list}&cursor=${encode(value)}`);
+        const res = await authed(admin.token, `${list}&cursor=${base64urlJson(value)}`);
         expect(res.status, `${list} ${JSON.stringify(value)}`).toBe(200);
       }
       const first = await (await authed(admin.token, list)).json<Json>();

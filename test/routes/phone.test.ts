@@ -5,35 +5,27 @@ import {
   authed,
   call,
   expectProblem,
+  lastCode,
   lastSmsCode,
   login,
   messagesTo,
   NO_META,
   post,
   registerUser,
+  sendOtp,
   signedInUser,
   testDeps,
   uniqueEmail,
   uniquePhone,
-  lastCode,
+  userRows,
+  usersWithPhone,
   type Json,
 } from "../helpers";
-
-async function sendOtp(phone: string): Promise<Json> {
-  const res = await post("/auth/phone/send-otp", { phone });
-  expect(res.status).toBe(200);
-  return res.json<Json>();
-}
 
 async function verifyOtp(phone: string, extra: Json = {}): Promise<Json> {
   const res = await post("/auth/phone/verify-otp", { phone, otp: lastSmsCode(phone), device_id: "phone-app", ...extra });
   expect(res.status).toBe(200);
   return res.json<Json>();
-}
-
-async function usersWithPhone(phone: string): Promise<number> {
-  const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM users WHERE phone = ?").bind(phone).first<{ n: number }>();
-  return row!.n;
 }
 
 describe("phone sign-in", () => {
@@ -147,8 +139,7 @@ describe("phone sign-in", () => {
     // The owner's account is untouched and still signs in with its password.
     const tokens = await login(owner.email, owner.password, "laptop");
     expect(tokens.user).toMatchObject({ id: owner.tokens.user.id, email: owner.email, is_email_verified: true, phone: null });
-    const byEmail = await env.DB.prepare("SELECT COUNT(*) AS n FROM users WHERE email = ?").bind(owner.email).first<{ n: number }>();
-    expect(byEmail!.n).toBe(1);
+    expect(await userRows(owner.email)).toBe(1);
   });
 
   it("a number only typed at email sign-up (never proved) does not sign its owner into that account", async () => {

@@ -1,13 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { authed, expectProblem, signedInUser } from "../helpers";
-
-function patch(token: string, body: unknown) {
-  return authed(token, "/users/me", {
-    method: "PATCH",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(body),
-  });
-}
+import { authed, expectProblem, patchMe, signedInUser } from "../helpers";
 
 describe("profile", () => {
   it("returns the public User shape", async () => {
@@ -27,7 +19,7 @@ describe("profile", () => {
 
   it("updates any subset of the fields", async () => {
     const { tokens } = await signedInUser();
-    const res = await patch(tokens.access_token, { first_name: "Ada", last_name: "Lovelace", profile_picture: "https://cdn.example.com/a.png" });
+    const res = await patchMe(tokens.access_token, { first_name: "Ada", last_name: "Lovelace", profile_picture: "https://cdn.example.com/a.png" });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ first_name: "Ada", last_name: "Lovelace", full_name: "Test User", profile_picture: "https://cdn.example.com/a.png" });
     const again = await (await authed(tokens.access_token, "/users/me")).json();
@@ -36,9 +28,9 @@ describe("profile", () => {
 
   it("refuses fields that are not part of the profile, and bad values", async () => {
     const { tokens } = await signedInUser();
-    await expectProblem(await patch(tokens.access_token, { role: "ADMIN" }), 400, "validation_error");
-    await expectProblem(await patch(tokens.access_token, { email: "other@example.com" }), 400, "validation_error");
-    await expectProblem(await patch(tokens.access_token, { profile_picture: "javascript:alert(1)" }), 400, "validation_error");
+    await expectProblem(await patchMe(tokens.access_token, { role: "ADMIN" }), 400, "validation_error");
+    await expectProblem(await patchMe(tokens.access_token, { email: "other@example.com" }), 400, "validation_error");
+    await expectProblem(await patchMe(tokens.access_token, { profile_picture: "javascript:alert(1)" }), 400, "validation_error");
     const me = await (await authed(tokens.access_token, "/users/me")).json<{ role: string }>();
     expect(me.role).toBe("CUSTOMER");
   });
@@ -47,10 +39,10 @@ describe("profile", () => {
     const name = `user_${crypto.randomUUID().slice(0, 8)}`;
     await signedInUser({ username: name });
     const { tokens } = await signedInUser();
-    await expectProblem(await patch(tokens.access_token, { username: name }), 409, "username_taken");
+    await expectProblem(await patchMe(tokens.access_token, { username: name }), 409, "username_taken");
   });
 
   it("needs a bearer token", async () => {
-    await expectProblem(await patch("not-a-token", { first_name: "X" }), 401, "invalid_access_token");
+    await expectProblem(await patchMe("not-a-token", { first_name: "X" }), 401, "invalid_access_token");
   });
 });

@@ -1,7 +1,7 @@
-import { env, runInDurableObject } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { decodeJwt } from "jose";
 import { describe, expect, it } from "vitest";
-import { authed, expectProblem, login, post, signedInUser, type Json } from "../helpers";
+import { authed, expectProblem, login, pause, post, rotate, signedInUser, userSubject, type Json } from "../helpers";
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/;
 const IP = "203.0.113.7";
@@ -16,12 +16,6 @@ async function listSessions(accessToken: string): Promise<Json[]> {
 
 const sidOf = (tokens: Json) => decodeJwt(tokens.access_token).sid as string;
 
-async function rotate(refreshToken: string, deviceId: string): Promise<Json> {
-  const res = await post("/auth/refresh", { refresh_token: refreshToken, device_id: deviceId });
-  expect(res.status).toBe(200);
-  return res.json<Json>();
-}
-
 /** Signs an existing user in on a named device, from a known address and client. */
 async function loginFrom(email: string, password: string, deviceId: string): Promise<Json> {
   const res = await post(
@@ -32,8 +26,6 @@ async function loginFrom(email: string, password: string, deviceId: string): Pro
   expect(res.status).toBe(200);
   return res.json<Json>();
 }
-
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("GET /auth/sessions", () => {
   it("records device, user agent, ip and times of the sign-in", async () => {
@@ -68,7 +60,7 @@ describe("GET /auth/sessions", () => {
 
     // A minute on (the session's start moved back in its Durable Object), the next refresh writes it.
     const userId = decodeJwt(tokens.access_token).sub!;
-    await runInDurableObject(env.SUBJECTS.get(env.SUBJECTS.idFromName(`user:${userId}`)), (_instance, state) => {
+    await runInDurableObject(userSubject(userId), (_instance, state) => {
       state.storage.sql.exec(`UPDATE sessions SET created_at = created_at - 61000 WHERE id = ?`, sid);
     });
     const beforeRefresh = Date.now();

@@ -4,7 +4,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { AuthError } from "../../sdk/src/index";
 import snapshot from "../../sdk/openapi.json";
-import { browserSignIn, newGoogleAccount, googleIdToken } from "../google-fake";
+import { browserSignIn, newGoogleAccount, googleIdToken } from "../helpers/google-fake";
 import {
   lastCode,
   lastLinkToken,
@@ -16,7 +16,7 @@ import {
   uniquePhone,
   waitForMessages,
 } from "../helpers";
-import { JPEG, PNG } from "../kyc-helpers";
+import { JPEG, PNG } from "../helpers";
 import { sdkClient, tokenResponse, type Sent } from "./sdk-helpers";
 
 // Not the SDK's to call: service routes, the KYC provider's webhook, and the Google browser flow's

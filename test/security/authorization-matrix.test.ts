@@ -3,9 +3,8 @@
 // 401 on every protected route, non-admins 403 on every admin route, a PROVIDER without approved KYC
 // 403 kyc_required on the KYC-gated route, a user acting on another user's resource is refused, and
 // public routes are reachable without a token. A route added later without an entry fails this test.
-import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, login, signedInUser, type Json } from "../helpers";
+import { call, login, makeAdmin, signedInUser, type Json } from "../helpers";
 
 /**
  * pass: the caller reaches the handler (any answer but 401/403, and no server error);
@@ -183,7 +182,7 @@ beforeAll(async () => {
     makeCaller({}, "matrix-admin"),
     makeCaller({}, "matrix-owner"),
   ]);
-  await env.DB.prepare("UPDATE users SET role = 'ADMIN' WHERE id = ?").bind(admin!.userId).run();
+  await makeAdmin(admin!.userId);
   Object.assign(callers, { customer, provider, admin, owner });
 });
 

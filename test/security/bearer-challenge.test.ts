@@ -2,8 +2,7 @@
 // `Bearer` challenge and no error code; only a Bearer token that was sent and refused is answered
 // with `error="invalid_token"`. Both keep the problem code `invalid_access_token`.
 import { describe, expect, it } from "vitest";
-import { adminUser } from "../kyc-helpers";
-import { call, expectProblem } from "../helpers";
+import { adminUser, call, expectProblem } from "../helpers";
 
 const PROTECTED = ["/users/me", "/auth/sessions", "/kyc/status", "/admin/users", "/admin/audit", "/admin/kyc"];
 

@@ -1,26 +1,12 @@
 // Invariant: a verification code gets at most 5 guesses in all, however many arrive at once. The
 // 5th miss burns the code; every later guess, the right code included, answers 429 too_many_attempts.
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { expectProblem, lastCode, post, registerUser, tally, type Outcome } from "../helpers";
+import { expectProblem, lastCode, outcome, post, registerUser, tally, userRows, wrongCode, type Outcome } from "../helpers";
 
 const MAX_ATTEMPTS = 5;
 
-
-/** A 6-digit code that is not `code`, varied by `i` so a burst is not 50 copies of one guess. */
-function wrongCode(code: string, i: number): string {
-  return String((Number(code) + 1 + i) % 1_000_000).padStart(6, "0");
-}
-
 async function guess(email: string, code: string): Promise<Outcome> {
-  const res = await post("/auth/verify-email", { email, code });
-  const body = await res.json<any>();
-  return { status: res.status, code: body.code };
-}
-
-async function userRows(email: string): Promise<number> {
-  const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM users WHERE email = ?").bind(email).first<{ n: number }>();
-  return row!.n;
+  return outcome(await post("/auth/verify-email", { email, code }));
 }
 
 describe("verification code attempt cap", () => {

@@ -6,21 +6,31 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { fromBase64url, sha256Hex } from "../../src/domain/crypto";
 import { codeHmac, verifyEmailCode } from "../../src/domain/registration";
-import { AFTER_COOLDOWN_MS, call, expectProblem, lastCode, lastLinkToken, PASSWORD, post, registerAt, registerUser, testDeps, uniqueEmail } from "../helpers";
+import {
+  AFTER_COOLDOWN_MS,
+  call,
+  emailSubject,
+  expectProblem,
+  lastCode,
+  lastLinkToken,
+  NO_META,
+  PASSWORD,
+  post,
+  registerAt,
+  registerUser,
+  testDeps,
+  uniqueEmail,
+  userRows,
+} from "../helpers";
 
 const MINUTE = 60_000;
-const META = { ip: null, userAgent: null };
 const DEVICE = { deviceId: "d-1", deviceName: null };
-
-function emailSubjectStub(email: string) {
-  return env.SUBJECTS.get(env.SUBJECTS.idFromName(`email:${email}`));
-}
 
 type Row = Record<string, SqlStorageValue>;
 
 /** Every row of every table of the email's Durable Object. */
 async function subjectRows(email: string): Promise<{ codes: Row[]; all: Row[] }> {
-  return runInDurableObject(emailSubjectStub(email), (_instance, state) => {
+  return runInDurableObject(emailSubject(email), (_instance, state) => {
     const sql = state.storage.sql;
     const tables = sql
       .exec<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'`)
@@ -48,11 +58,6 @@ function containsSecret(value: SqlStorageValue, secret: string): boolean {
   if (typeof value === "number") return String(value) === secret;
   if (value instanceof ArrayBuffer) return new TextDecoder().decode(value).includes(secret);
   return false;
-}
-
-async function userRows(email: string): Promise<number> {
-  const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM users WHERE email = ?").bind(email).first<{ n: number }>();
-  return row!.n;
 }
 
 function verifyLink(token: string): Promise<Response> {
@@ -86,7 +91,7 @@ describe("code and link storage", () => {
     const { email } = await registerUser();
     const code = lastCode(email);
     const hmac = await codeHmac(deps, "register", email, code);
-    const stub = emailSubjectStub(email);
+    const stub = emailSubject(email);
     const input = { purpose: "register", codeHmac: hmac, now: Date.now(), maxAttempts: 5 };
 
     expect(await stub.verifyCode(input)).toMatchObject({ ok: true });
@@ -110,7 +115,7 @@ describe("code and link storage", () => {
     const registered = Date.now();
     const code = lastCode(email);
     await expect(
-      verifyEmailCode(deps, { email, code, device: DEVICE }, META, registered + 10 * MINUTE + 1_000),
+      verifyEmailCode(deps, { email, code, device: DEVICE }, NO_META, registered + 10 * MINUTE + 1_000),
     ).rejects.toMatchObject({ code: "invalid_code" });
     await settle();
     expect(await userRows(email)).toBe(0);
@@ -122,7 +127,7 @@ describe("code and link storage", () => {
     const { email } = await registerUser();
     const code = lastCode(email);
     await expect(
-      verifyEmailCode(deps, { email, code, device: DEVICE }, META, before + 9 * MINUTE),
+      verifyEmailCode(deps, { email, code, device: DEVICE }, NO_META, before + 9 * MINUTE),
     ).resolves.toMatchObject({ user: { email, is_email_verified: true } });
     await settle();
     expect(await userRows(email)).toBe(1);
@@ -165,7 +170,7 @@ describe("code and link storage", () => {
     expect(await userRows(email)).toBe(1);
     // Spent in the Durable Object itself, not only shadowed by the user row.
     const linkHash = await sha256Hex(token);
-    expect(await emailSubjectStub(email).verifyLink({ purpose: "register", linkHash, now: Date.now() })).toEqual({
+    expect(await emailSubject(email).verifyLink({ purpose: "register", linkHash, now: Date.now() })).toEqual({
       ok: false,
       reason: "invalid",
     });

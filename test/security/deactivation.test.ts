@@ -4,32 +4,22 @@
 // reactivates the account.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { googleIdToken, newGoogleAccount, signInWithIdToken } from "../google-fake";
-import { authed, expectProblem, lastSmsCode, login, post, signedInUser, uniquePhone, type Json } from "../helpers";
-
-async function adminToken(): Promise<string> {
-  const { tokens } = await signedInUser({}, "admin-device");
-  await env.DB.prepare("UPDATE users SET role = 'ADMIN' WHERE id = ?").bind(tokens.user.id).run();
-  return tokens.access_token;
-}
-
-function setActive(token: string, id: string, isActive: boolean) {
-  return authed(token, `/admin/users/${id}`, {
-    method: "PATCH",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ is_active: isActive }),
-  });
-}
-
-async function expectAccessRefused(accessToken: string): Promise<void> {
-  const res = await authed(accessToken, "/users/me");
-  expect(res.headers.get("WWW-Authenticate")).toBe('Bearer error="invalid_token"');
-  await expectProblem(res, 401, "invalid_access_token");
-}
-
-async function expectRefreshRefused(refreshToken: string, deviceId: string): Promise<void> {
-  await expectProblem(await post("/auth/refresh", { refresh_token: refreshToken, device_id: deviceId }), 401, "invalid_refresh_token");
-}
+import { googleIdToken, newGoogleAccount, signInWithIdToken } from "../helpers/google-fake";
+import {
+  adminUser,
+  authed,
+  expectAccessRefused,
+  expectProblem,
+  expectRefreshRefused,
+  login,
+  patchUser,
+  phoneSignIn,
+  post,
+  refreshesRacing,
+  signedInUser,
+  uniquePhone,
+  type Json,
+} from "../helpers";
 
 /** Gives the user a proved phone number, so phone sign-in finds this account. */
 async function provePhone(userId: string): Promise<string> {
@@ -38,21 +28,16 @@ async function provePhone(userId: string): Promise<string> {
   return phone;
 }
 
-async function phoneSignIn(phone: string): Promise<Response> {
-  expect((await post("/auth/phone/send-otp", { phone })).status).toBe(200);
-  return post("/auth/phone/verify-otp", { phone, otp: lastSmsCode(phone), device_id: "phone-app" });
-}
-
 describe("a deactivated user", () => {
   it("loses every session at once and cannot sign in by any method", async () => {
-    const admin = await adminToken();
+    const admin = (await adminUser()).token;
     const { email, password, tokens, deviceId } = await signedInUser({}, "deact-1");
     const userId = tokens.user.id as string;
     const second = await login(email, password, "deact-2");
     const phone = await provePhone(userId);
     expect((await authed(tokens.access_token, "/users/me")).status).toBe(200);
 
-    const res = await setActive(admin, userId, false);
+    const res = await patchUser(admin, userId, { is_active: false });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ id: userId, is_active: false });
 
@@ -78,14 +63,14 @@ describe("a deactivated user", () => {
   });
 
   it("can sign in again once reactivated, while the old sessions stay ended", async () => {
-    const admin = await adminToken();
+    const admin = (await adminUser()).token;
     const { email, password, tokens, deviceId } = await signedInUser({}, "react-1");
     const userId = tokens.user.id as string;
     const phone = await provePhone(userId);
-    expect((await setActive(admin, userId, false)).status).toBe(200);
+    expect((await patchUser(admin, userId, { is_active: false })).status).toBe(200);
     await expectProblem(await post("/auth/login", { email, password, device_id: "react-2" }), 403, "account_disabled");
 
-    const res = await setActive(admin, userId, true);
+    const res = await patchUser(admin, userId, { is_active: true });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ is_active: true });
 
@@ -104,25 +89,15 @@ describe("a deactivated user", () => {
   });
 
   it("keeps no working token from refreshes racing the deactivation", async () => {
-    const admin = await adminToken();
+    const admin = (await adminUser()).token;
     const { tokens, deviceId } = await signedInUser({}, "race-1");
     const userId = tokens.user.id as string;
 
-    const refreshOnce = () => post("/auth/refresh", { refresh_token: tokens.refresh_token, device_id: deviceId });
-    const firstWave = Array.from({ length: 10 }, refreshOnce);
-    await Promise.race(firstWave);
-    const [deactivated, ...secondWave] = await Promise.all([
-      setActive(admin, userId, false),
-      ...Array.from({ length: 10 }, refreshOnce),
-    ]);
-    expect(deactivated!.status).toBe(200);
+    const { revocation, issued } = await refreshesRacing(tokens.refresh_token, deviceId, () =>
+      patchUser(admin, userId, { is_active: false }),
+    );
+    expect(revocation.status).toBe(200);
 
-    const issued: Json[] = [];
-    for (const res of [...(await Promise.all(firstWave)), ...secondWave]) {
-      if (res.status === 200) issued.push(await res.json<Json>());
-      else await expectProblem(res, 401, "invalid_refresh_token");
-    }
-    expect(issued.length).toBeGreaterThan(0);
     await expectAccessRefused(tokens.access_token);
     for (const pair of issued) {
       await expectAccessRefused(pair.access_token);
@@ -131,7 +106,7 @@ describe("a deactivated user", () => {
   });
 
   it("a burst of logins racing the deactivation leaves no session that works", async () => {
-    const admin = await adminToken();
+    const admin = (await adminUser()).token;
     const { email, password, tokens } = await signedInUser({}, "race-0");
     const userId = tokens.user.id as string;
     // Each login needs its own address for the throttle not to slow the burst: one account, many
@@ -139,7 +114,7 @@ describe("a deactivated user", () => {
     const logins = Array.from({ length: 8 }, (_, i) =>
       post("/auth/login", { email, password, device_id: `race-${i + 1}` }).then(async (r) => (r.status === 200 ? ((await r.json()) as Json) : null)),
     );
-    const [deactivated, ...opened] = await Promise.all([setActive(admin, userId, false), ...logins]);
+    const [deactivated, ...opened] = await Promise.all([patchUser(admin, userId, { is_active: false }), ...logins]);
     expect(deactivated.status).toBe(200);
     for (const t of opened.filter((t): t is Json => t !== null)) {
       await expectAccessRefused(t.access_token as string);

@@ -3,18 +3,11 @@
 // what must be stored for an unknown subject (failed logins, so a lock reveals nothing) expires;
 // and an object whose rows have all lapsed deletes its storage, alarm included, when its alarm runs.
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { loginWithPassword } from "../../src/domain/login";
 import { confirmPasswordReset } from "../../src/domain/password-reset";
-import { expectProblem, post, signedInUser, testDeps, uniqueEmail, NO_META } from "../helpers";
+import { codeOf, expectProblem, loginAt, post, signedInUser, subjectStub, testDeps, uniqueEmail } from "../helpers";
 
 const LOCK_MS = 15 * 60_000;
-const DEVICE = { deviceId: "d", deviceName: null };
-
-function stub(name: string) {
-  return env.SUBJECTS.get(env.SUBJECTS.idFromName(name));
-}
 
 /**
  * What an object has stored: its schema, its alarm and the size of its database. Locally every
@@ -22,7 +15,7 @@ function stub(name: string) {
  * stored" means what a never-written object has: no schema, no alarm, one empty page.
  */
 async function stored(name: string): Promise<{ schema: string[]; alarm: number | null; size: number }> {
-  return runInDurableObject(stub(name), async (_instance, state) => ({
+  return runInDurableObject(subjectStub(name), async (_instance, state) => ({
     schema: state.storage.sql
       .exec<{ name: string }>(`SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'`)
       .toArray()
@@ -37,11 +30,6 @@ async function nothing() {
   const empty = await stored(`test:${crypto.randomUUID()}`);
   expect(empty.schema).toEqual([]);
   return empty;
-}
-
-function failedLogin(email: string, now: number) {
-  const { deps } = testDeps();
-  return loginWithPassword(deps, { email, password: "not the password", device: DEVICE }, NO_META, now).catch((err: { code?: string }) => err.code);
 }
 
 describe("Durable Object storage for made-up identities", () => {
@@ -68,7 +56,7 @@ describe("Durable Object storage for made-up identities", () => {
   it("failed logins for an unknown address are counted with an expiry, within the lock window", async () => {
     const email = uniqueEmail("nobody");
     const now = Date.now();
-    expect(await failedLogin(email, now)).toBe("invalid_credentials");
+    expect(codeOf(await loginAt(email, "not the password", now))).toBe("invalid_credentials");
     const { schema, alarm } = await stored(`email:${email}`);
     expect(schema.length).toBeGreaterThan(0);
     expect(alarm).not.toBeNull();
@@ -78,10 +66,10 @@ describe("Durable Object storage for made-up identities", () => {
   it("objects whose counters lapsed delete their storage when their alarm runs", async () => {
     const emails = Array.from({ length: 20 }, () => uniqueEmail("nobody"));
     const longAgo = Date.now() - LOCK_MS - 60_000;
-    for (const email of emails) expect(await failedLogin(email, longAgo)).toBe("invalid_credentials");
+    for (const email of emails) expect(codeOf(await loginAt(email, "not the password", longAgo))).toBe("invalid_credentials");
     const empty = await nothing();
     for (const email of emails) {
-      await runDurableObjectAlarm(stub(`email:${email}`));
+      await runDurableObjectAlarm(subjectStub(`email:${email}`));
       expect(await stored(`email:${email}`)).toEqual(empty);
     }
   });
@@ -89,7 +77,7 @@ describe("Durable Object storage for made-up identities", () => {
   it("keeps what has not lapsed, and an account's sessions, when its alarm runs", async () => {
     const { tokens } = await signedInUser();
     const userName = `user:${(tokens.user as { id: string }).id}`;
-    await runDurableObjectAlarm(stub(userName));
+    await runDurableObjectAlarm(subjectStub(userName));
     const after = await stored(userName);
     expect(after.schema.length).toBeGreaterThan(0);
     expect(after.alarm).not.toBeNull();

@@ -5,7 +5,7 @@
 // 401 invalid_google_token and creates nothing. An email Google has not verified never links to an
 // existing account, and a burst of first sign-ins for one Google account makes exactly one user.
 import { env } from "cloudflare:workers";
-import { base64url, createRemoteJWKSet, customFetch, generateKeyPair } from "jose";
+import { createRemoteJWKSet, customFetch, generateKeyPair } from "jose";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config";
 import { verifyGoogleIdToken } from "../../src/domain/google";
@@ -21,24 +21,32 @@ import {
   signInWithIdToken,
   startGoogle,
   type GoogleAccount,
-} from "../google-fake";
-import { expectProblem, lastCode, post, registerUser, signedInUser, type Json } from "../helpers";
+} from "../helpers/google-fake";
+import {
+  base64urlJson,
+  expectProblem,
+  lastCode,
+  nowSeconds,
+  post,
+  registerUser,
+  signedInUser,
+  uniquePhone,
+  userRows,
+  type Json,
+} from "../helpers";
 
 const google = loadConfig(env).google!;
 const otherKeys = await generateKeyPair("RS256", { extractable: true });
 
 const unsigned = (header: Json, payload: Json) =>
-  `${base64url.encode(JSON.stringify(header))}.${base64url.encode(JSON.stringify(payload))}.`;
+  `${base64urlJson(header)}.${base64urlJson(payload)}.`;
 
 async function footprint(account: GoogleAccount) {
-  const users = await env.DB.prepare("SELECT COUNT(*) AS n FROM users WHERE email = ?").bind(account.email).first<{ n: number }>();
   const identities = await env.DB.prepare("SELECT COUNT(*) AS n FROM identities WHERE provider_user_id = ?")
     .bind(account.sub)
     .first<{ n: number }>();
-  return { users: users!.n, identities: identities!.n };
+  return { users: await userRows(account.email), identities: identities!.n };
 }
-
-const now = () => Math.floor(Date.now() / 1000);
 
 const FORGERIES: [string, (a: GoogleAccount) => Promise<string>][] = [
   ["signed with another RSA key under Google's kid", (a) => googleIdToken(a, {}, { key: otherKeys.privateKey })],
@@ -46,21 +54,21 @@ const FORGERIES: [string, (a: GoogleAccount) => Promise<string>][] = [
   ["for another client id (aud)", (a) => googleIdToken(a, { aud: "someone-else.apps.googleusercontent.com", azp: undefined })],
   ["with an audience list that lacks our client id", (a) => googleIdToken(a, { aud: ["other-client"] })],
   ["from another issuer", (a) => googleIdToken(a, { iss: "https://accounts.evil.example" })],
-  ["expired", (a) => googleIdToken(a, { iat: now() - 7200, exp: now() - 3600 })],
+  ["expired", (a) => googleIdToken(a, { iat: nowSeconds() - 7200, exp: nowSeconds() - 3600 })],
   ["with email_verified false", (a) => googleIdToken(a, { email_verified: false })],
   ["with email_verified \"true\" (a string)", (a) => googleIdToken(a, { email_verified: "true" })],
   ["without email_verified", (a) => googleIdToken(a, { email_verified: undefined })],
   ["without sub", (a) => googleIdToken(a, { sub: undefined })],
   ["without email", (a) => googleIdToken(a, { email: undefined })],
   ["without exp", (a) => googleIdToken(a, { exp: undefined })],
-  ["with alg none", async (a) => unsigned({ alg: "none", typ: "JWT" }, { iss: "https://accounts.google.com", aud: google.clientId, sub: a.sub, email: a.email, email_verified: true, iat: now(), exp: now() + 3600 })],
+  ["with alg none", async (a) => unsigned({ alg: "none", typ: "JWT" }, { iss: "https://accounts.google.com", aud: google.clientId, sub: a.sub, email: a.email, email_verified: true, iat: nowSeconds(), exp: nowSeconds() + 3600 })],
   [
     "HS256 keyed with Google's public key",
     (a) => googleIdToken(a, {}, { alg: "HS256", key: new TextEncoder().encode(JSON.stringify(googlePublicJwk)) }),
   ],
   ["with a tampered payload", async (a) => {
     const [h, , s] = (await googleIdToken(a)).split(".");
-    return `${h}.${base64url.encode(JSON.stringify({ sub: a.sub, email: a.email, email_verified: true, aud: google.clientId }))}.${s}`;
+    return `${h}.${base64urlJson({ sub: a.sub, email: a.email, email_verified: true, aud: google.clientId })}.${s}`;
   }],
   ["garbage", async () => "garbage"],
   ["empty", async () => ""],
@@ -139,7 +147,7 @@ describe("an unverified email never links to an existing account", () => {
     const phoneUserId = crypto.randomUUID();
     await insertUser(
       database(env.DB),
-      { id: phoneUserId, phone: `+88017${String(Date.now()).slice(-8)}`, unverifiedEmail: account.email, isPhoneVerified: true },
+      { id: phoneUserId, phone: uniquePhone(), unverifiedEmail: account.email, isPhoneVerified: true },
       new Date(),
     );
     const res = await signInWithIdToken(await googleIdToken(account));

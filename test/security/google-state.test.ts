@@ -4,7 +4,7 @@
 // state, or one without its cookie, answers 400 invalid_state, and Google's code is never redeemed.
 import { describe, expect, it } from "vitest";
 import { takeGoogleState } from "../../src/domain/google";
-import { browserSignIn, googleCallback, googleCodeFor, googleIdToken, newGoogleAccount, startGoogle, tokenRequests } from "../google-fake";
+import { browserSignIn, googleCallback, googleCodeFor, googleIdToken, newGoogleAccount, startGoogle, tokenRequests } from "../helpers/google-fake";
 import { expectProblem, testDeps } from "../helpers";
 
 async function sha256Hex(text: string): Promise<string> {

@@ -10,11 +10,26 @@ import { loadConfig } from "../../src/config";
 import { refresh } from "../../src/domain/session-tokens";
 import { hotCacheSizes, sessionsRevoked } from "../../src/storage/hot-cache";
 import { kvKeys } from "../../src/storage/kv-keys";
-import { authed, lastCode, login, post, signedInUser, tally, testDeps, waitForMessages, type Json, type Outcome } from "../helpers";
-import { adminUser, submitOk } from "../kyc-helpers";
+import {
+  adminUser,
+  authed,
+  lastCode,
+  login,
+  outcome,
+  patchMe,
+  patchUser,
+  pause,
+  post,
+  rotate,
+  signedInUser,
+  submitOk,
+  tally,
+  testDeps,
+  waitForMessages,
+  type Json,
+} from "../helpers";
 
 const config = loadConfig(env);
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Makes the cache hold the session as open and the user's row. */
 async function warm(accessToken: string): Promise<Json> {
@@ -29,11 +44,7 @@ async function warm(accessToken: string): Promise<Json> {
 
 async function burstOfMe(accessToken: string, n = 20): Promise<Record<string, number>> {
   const outcomes = await Promise.all(
-    Array.from({ length: n }, async (): Promise<Outcome> => {
-      const res = await authed(accessToken, "/users/me");
-      const body = res.status === 200 ? {} : await res.json<Json>();
-      return { status: res.status, code: body.code as string | undefined };
-    }),
+    Array.from({ length: n }, async () => outcome(await authed(accessToken, "/users/me"))),
   );
   return tally(outcomes);
 }
@@ -102,11 +113,7 @@ describe("a revocation through this isolate beats a cached open session", () => 
 
     const revoke = await authed(admin.token, `/admin/users/${revokedUser.tokens.user.id}/revoke-sessions`, { method: "POST" });
     expect(revoke.status).toBe(200);
-    const deactivate = await authed(admin.token, `/admin/users/${deactivated.tokens.user.id}`, {
-      method: "PATCH",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ is_active: false }),
-    });
+    const deactivate = await patchUser(admin.token, deactivated.tokens.user.id, { is_active: false });
     expect(deactivate.status).toBe(200);
 
     expect(await burstOfMe(revokedUser.tokens.access_token)).toEqual(refusedBurst);
@@ -115,7 +122,7 @@ describe("a revocation through this isolate beats a cached open session", () => 
 
   it("refresh-token reuse detection", async () => {
     const { tokens, deviceId } = await signedInUser({}, "hc-reuse");
-    await rotateOnce(tokens.refresh_token, deviceId);
+    await rotate(tokens.refresh_token, deviceId);
     await warm(tokens.access_token);
     const { deps, settle } = testDeps();
     const afterGrace = Date.now() + (config.refreshGrace + 1) * 1000;
@@ -126,12 +133,6 @@ describe("a revocation through this isolate beats a cached open session", () => 
     expect(await burstOfMe(tokens.access_token)).toEqual(refusedBurst);
   });
 });
-
-async function rotateOnce(refreshToken: string, deviceId: string): Promise<Json> {
-  const res = await post("/auth/refresh", { refresh_token: refreshToken, device_id: deviceId });
-  expect(res.status).toBe(200);
-  return res.json<Json>();
-}
 
 describe("what another isolate or an outside edit changed", () => {
   it("a revocation that only reached KV is honoured within HOT_PATH_CACHE_MS", async () => {
@@ -160,22 +161,14 @@ describe("writes through the service show at once", () => {
     const { tokens } = await signedInUser({ role: "PROVIDER" }, "hc-writes");
     expect(await warm(tokens.access_token)).toMatchObject({ full_name: "Test User", role: "PROVIDER", kyc_status: "NOT_SUBMITTED" });
 
-    const patched = await authed(tokens.access_token, "/users/me", {
-      method: "PATCH",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ full_name: "Renamed At Once" }),
-    });
+    const patched = await patchMe(tokens.access_token, { full_name: "Renamed At Once" });
     expect(patched.status).toBe(200);
     expect((await (await authed(tokens.access_token, "/users/me")).json<Json>()).full_name).toBe("Renamed At Once");
 
     await submitOk(tokens.access_token);
     expect((await (await authed(tokens.access_token, "/users/me")).json<Json>()).kyc_status).toBe("PENDING");
 
-    const role = await authed(admin.token, `/admin/users/${tokens.user.id}`, {
-      method: "PATCH",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ role: "CUSTOMER" }),
-    });
+    const role = await patchUser(admin.token, tokens.user.id, { role: "CUSTOMER" });
     expect(role.status).toBe(200);
     expect((await (await authed(tokens.access_token, "/users/me")).json<Json>()).role).toBe("CUSTOMER");
   });

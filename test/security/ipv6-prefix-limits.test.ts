@@ -3,7 +3,7 @@
 // by the address, and an IPv4-mapped IPv6 address counts as its IPv4 address.
 import { describe, expect, it } from "vitest";
 import { rateLimitSubject } from "../../src/domain/client-address";
-import { post, tally, uniqueEmail, uniquePhone, PASSWORD, type Outcome } from "../helpers";
+import { outcome, PASSWORD, post, tally, uniqueEmail, uniquePhone } from "../helpers";
 
 const LIMIT = 20;
 
@@ -12,11 +12,6 @@ function addressesOfOnePrefix(count: number): string[] {
   const [a, b] = crypto.getRandomValues(new Uint16Array(2));
   const prefix = `2001:db8:${a!.toString(16)}:${b!.toString(16)}`;
   return Array.from({ length: count }, (_, i) => `${prefix}:${(i + 1).toString(16)}:0:0:${(i * 7 + 3).toString(16)}`);
-}
-
-async function outcome(res: Response): Promise<Outcome> {
-  const body = (await res.json()) as { code?: string };
-  return { status: res.status, code: res.status >= 400 ? body.code : undefined };
 }
 
 describe("IPv6 per-IP limits", () => {

@@ -2,13 +2,11 @@
 // at phone sign-up (never proved, possibly someone else's) is never the applicant's `email`: it is
 // shown only as `unverified_email`; a phone number typed at email sign-up is never their `phone`.
 import { describe, expect, it } from "vitest";
-import { adminUser, customerUser, submitOk } from "../kyc-helpers";
-import { authed, lastSmsCode, post, signedInUser, uniquePhone, type Json } from "../helpers";
+import { adminUser, authed, customerUser, phoneSignIn, signedInUser, submitOk, uniquePhone, type Json } from "../helpers";
 
 async function phoneUserClaiming(email: string) {
   const phone = uniquePhone();
-  expect((await post("/auth/phone/send-otp", { phone })).status).toBe(200);
-  const res = await post("/auth/phone/verify-otp", { phone, otp: lastSmsCode(phone), device_id: "phone", email });
+  const res = await phoneSignIn(phone, { device_id: "phone", email });
   expect(res.status).toBe(200);
   const body = await res.json<Json>();
   expect(body.created).toBe(true);

@@ -4,35 +4,33 @@
 // included, whatever application they name.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { authed, call, expectProblem, type Json } from "../helpers";
 import {
   adminUser,
   applicationRowsOf,
   approve,
+  authed,
+  call,
   customerUser,
+  expectProblem,
   kycStatusColumn,
+  pendingApplication,
+  pollUntil,
   providerUser,
   reject,
   submitOk,
-} from "../kyc-helpers";
+  type Json,
+} from "../helpers";
 
 async function auditCount(subjectId: string, action: string, atLeast: number): Promise<number> {
-  let n = 0;
-  for (let i = 0; i < 100; i++) {
-    const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_events WHERE subject_id = ? AND action = ?")
-      .bind(subjectId, action)
-      .first<{ n: number }>();
-    n = row!.n;
-    if (n >= atLeast) break;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return n;
-}
-
-async function pendingApplication() {
-  const user = await customerUser();
-  const application = await submitOk(user.token);
-  return { user, application };
+  return pollUntil(
+    async () => {
+      const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM audit_events WHERE subject_id = ? AND action = ?")
+        .bind(subjectId, action)
+        .first<{ n: number }>();
+      return row!.n;
+    },
+    (n) => n >= atLeast,
+  );
 }
 
 describe("a KYC application is decided once", () => {

@@ -6,20 +6,20 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { kycUploadLimit } from "../../src/routes/kyc";
 import { loadConfig } from "../../src/config";
-import { authed, expectProblem, type Json } from "../helpers";
 import {
-  JPEG,
-  PDF,
-  PNG,
-  applicationRowsOf,
+  authed,
   customerUser,
+  expectNothingStored,
+  expectProblem,
+  JPEG,
   kycConfig,
   kycForm,
-  kycStatusColumn,
-  objectKeysOf,
+  PDF,
+  PNG,
   submitKyc,
+  type Json,
   type Part,
-} from "../kyc-helpers";
+} from "../helpers";
 
 const text = (s: string) => new TextEncoder().encode(s);
 
@@ -33,12 +33,6 @@ const HOSTILE: Record<string, Uint8Array> = {
   // a PNG signature without its IHDR chunk is not a PNG
   truncated_png: PNG.slice(0, 8),
 };
-
-async function expectNothingStored(userId: string): Promise<void> {
-  expect(await applicationRowsOf(userId)).toEqual([]);
-  expect(await objectKeysOf(userId)).toEqual([]);
-  expect(await kycStatusColumn(userId)).toBe("NOT_SUBMITTED");
-}
 
 async function refused(res: Response, status: number, code: string, path?: string): Promise<Json> {
   const body = await expectProblem(res, status, code);

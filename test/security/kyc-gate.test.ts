@@ -2,8 +2,7 @@
 // role and KYC status as stored now: 403 kyc_required until an approval, then 200 at once with the
 // same access token; a CUSTOMER is refused whatever their KYC; a rejection keeps the gate shut.
 import { describe, expect, it } from "vitest";
-import { authed, call, expectProblem, type Json } from "../helpers";
-import { adminUser, approve, customerUser, providerUser, reject, submitOk } from "../kyc-helpers";
+import { adminUser, approve, authed, call, customerUser, expectProblem, providerUser, reject, submitOk, type Json } from "../helpers";
 
 const dashboard = (token: string) => authed(token, "/provider/dashboard");
 

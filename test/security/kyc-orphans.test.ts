@@ -6,18 +6,20 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { ORPHAN_GRACE_MS, sweepOrphanKycObjects } from "../../src/domain/kyc";
 import { database } from "../../src/storage/db";
-import { testDeps } from "../helpers";
 import {
-  JPEG,
-  PDF,
-  PNG,
   applicationRowsOf,
   customerUser,
+  JPEG,
   kycStatusColumn,
   objectKeysOf,
+  pause,
+  PDF,
+  PNG,
   submitOk,
   submitThroughDomain,
-} from "../kyc-helpers";
+  testDeps,
+  withPut,
+} from "../helpers";
 
 const HOUR = 60 * 60 * 1000;
 
@@ -67,21 +69,13 @@ describe("orphan KYC objects", () => {
     const user = await customerUser();
     const { deps, settle } = testDeps();
     let puts = 0;
-    const failing = new Proxy(env.KYC_BUCKET, {
-      get(target, prop) {
-        if (prop === "put") {
-          return async (...args: Parameters<R2Bucket["put"]>) => {
-            // The second upload fails after the first has landed (files are put one at a time).
-            if (++puts === 2) {
-              await new Promise((r) => setTimeout(r, 50));
-              throw new Error("R2 unavailable");
-            }
-            return target.put(...args);
-          };
-        }
-        const value = Reflect.get(target, prop);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
+    const failing = withPut(env.KYC_BUCKET, async (args, put) => {
+      // The second upload fails after the first has landed (files are put one at a time).
+      if (++puts === 2) {
+        await pause(50);
+        throw new Error("R2 unavailable");
+      }
+      return put(...args);
     });
     const files = [
       { kind: "front" as const, bytes: PNG },

@@ -4,21 +4,24 @@
 // the winner's objects (the losers' uploads are deleted).
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { expectProblem, testDeps, type Json } from "../helpers";
 import {
-  JPEG,
-  PNG,
   adminUser,
   applicationRowsOf,
   approve,
   customerUser,
   documentCountOf,
+  expectProblem,
+  JPEG,
   kycStatusColumn,
   objectKeysOf,
+  PNG,
   reject,
   submitThroughDomain,
   submitValid,
-} from "../kyc-helpers";
+  testDeps,
+  withPut,
+  type Json,
+} from "../helpers";
 
 async function burst(token: string, n: number): Promise<{ created: Json[]; conflicts: number }> {
   const answers = await Promise.all(Array.from({ length: n }, () => submitValid(token)));
@@ -98,18 +101,10 @@ describe("one open KYC application per user", () => {
     const allUploading = new Promise<void>((r) => (release = r));
     // Every submission stores its first object only once all of them have passed the early check,
     // so the partial unique index alone decides the winner.
-    const bucket = new Proxy(env.KYC_BUCKET, {
-      get(target, prop) {
-        if (prop === "put") {
-          return async (...args: Parameters<R2Bucket["put"]>) => {
-            if (++puts === n) release();
-            await allUploading;
-            return target.put(...args);
-          };
-        }
-        const value = Reflect.get(target, prop);
-        return typeof value === "function" ? value.bind(target) : value;
-      },
+    const bucket = withPut(env.KYC_BUCKET, async (args, put) => {
+      if (++puts === n) release();
+      await allUploading;
+      return put(...args);
     });
     const files = [
       { kind: "front" as const, bytes: PNG },

@@ -5,8 +5,7 @@
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { authed } from "../helpers";
-import { JPEG, PNG, customerUser, kycForm } from "../kyc-helpers";
+import { authed, customerUser, JPEG, kycForm, PNG } from "../helpers";
 
 async function validBody(): Promise<{ bytes: Uint8Array; contentType: string; boundary: string }> {
   const form = kycForm("passport", { front: { bytes: PNG, type: "image/png" }, back: { bytes: JPEG, type: "image/jpeg" } });

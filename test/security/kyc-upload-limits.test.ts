@@ -10,18 +10,22 @@ import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config";
 import { UPLOAD_SLOT_MS } from "../../src/domain/kyc-submission";
 import { kycUploadLimit } from "../../src/routes/kyc";
-import { authed, expectProblem, type Json } from "../helpers";
 import {
-  JPEG,
-  PDF,
-  PNG,
   applicationRowsOf,
+  authed,
   customerUser,
+  expectNothingStored,
+  expectProblem,
+  JPEG,
   kycConfig,
   kycStatusColumn,
   objectKeysOf,
+  PDF,
+  PNG,
   submitValid,
-} from "../kyc-helpers";
+  userSubject,
+  type Json,
+} from "../helpers";
 
 const BOUNDARY = "kyc-upload-limits-boundary";
 const CHUNK = 64 * 1024;
@@ -75,14 +79,6 @@ function upload(token: string, body: BodyInit, headers: Record<string, string> =
     body,
   });
 }
-
-async function expectNothingStored(userId: string): Promise<void> {
-  expect(await applicationRowsOf(userId)).toEqual([]);
-  expect(await objectKeysOf(userId)).toEqual([]);
-  expect(await kycStatusColumn(userId)).toBe("NOT_SUBMITTED");
-}
-
-const subjectOf = (userId: string) => env.SUBJECTS.get(env.SUBJECTS.idFromName(`user:${userId}`));
 
 describe("KYC uploads are bounded before and while they are read", () => {
   it("refuses a declared Content-Length over the upload limit with 413 before reading a byte", async () => {
@@ -174,7 +170,7 @@ describe("one KYC upload in flight per user", () => {
 
   it("a slot left by a request that died is held for UPLOAD_SLOT_MS, then lapses", async () => {
     const user = await customerUser();
-    const subject = subjectOf(user.id);
+    const subject = userSubject(user.id);
     expect(await subject.claimUpload({ holder: "dead-request", now: Date.now(), ms: UPLOAD_SLOT_MS })).toEqual({ ok: true });
     const refused = await submitValid(user.token);
     await expectProblem(refused, 429, "rate_limited");
@@ -216,6 +212,6 @@ describe("the happy path, streamed", () => {
     expect(bytes.subarray(PNG.byteLength).every((b) => b === 0)).toBe(true);
     expect(await kycStatusColumn(user.id)).toBe("PENDING");
     // Given back in the request's finally: a fresh claim succeeds at once.
-    expect(await subjectOf(user.id).claimUpload({ holder: "probe", now: Date.now(), ms: 1000 })).toEqual({ ok: true });
+    expect(await userSubject(user.id).claimUpload({ holder: "probe", now: Date.now(), ms: 1000 })).toEqual({ ok: true });
   });
 });

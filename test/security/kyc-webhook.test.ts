@@ -7,8 +7,18 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import app from "../../src/app";
-import { url, expectProblem, type Json } from "../helpers";
-import { adminUser, approve, customerUser, kycConfig, kycStatusColumn, submitOk } from "../kyc-helpers";
+import {
+  adminUser,
+  approve,
+  expectProblem,
+  kycConfig,
+  kycStatusColumn,
+  nowSeconds,
+  pendingApplication,
+  pollUntil,
+  url,
+  type Json,
+} from "../helpers";
 
 const encoder = new TextEncoder();
 
@@ -19,7 +29,6 @@ async function sign(secret: string, timestamp: string, body: Uint8Array): Promis
   return `sha256=${[...mac].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
 }
 
-const nowSeconds = () => Math.floor(Date.now() / 1000);
 const secret = () => kycConfig().webhookSecret!;
 
 /** Calls the Worker and waits for its deferred work (audit writes), so counts afterwards are final. */
@@ -60,13 +69,13 @@ async function eventRecorded(id: string): Promise<boolean> {
 }
 
 async function pending() {
-  const user = await customerUser();
-  const application = await submitOk(user.token);
+  const submitted = await pendingApplication();
   // kyc.submitted is written after the submit response: wait for it, so later counts are exact.
-  for (let i = 0; i < 100 && !(await auditActions(user.id)).includes("kyc.submitted"); i++) {
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return { user, application };
+  await pollUntil(
+    () => auditActions(submitted.user.id),
+    (actions) => actions.includes("kyc.submitted"),
+  );
+  return submitted;
 }
 
 describe("KYC webhook signature", () => {

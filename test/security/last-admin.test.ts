@@ -3,23 +3,7 @@
 // each other at the same moment: the refused change answers 409 `last_admin` and changes nothing.
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { authed, expectProblem, signedInUser, type Json } from "../helpers";
-
-type Admin = { id: string; token: string };
-
-async function adminUser(): Promise<Admin> {
-  const { tokens } = await signedInUser({}, "admin-device");
-  await env.DB.prepare("UPDATE users SET role = 'ADMIN' WHERE id = ?").bind(tokens.user.id).run();
-  return { id: tokens.user.id, token: tokens.access_token };
-}
-
-function patchUser(token: string, id: string, body: unknown) {
-  return authed(token, `/admin/users/${id}`, {
-    method: "PATCH",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(body),
-  });
-}
+import { adminUser, authed, expectProblem, patchUser, type Json } from "../helpers";
 
 async function activeAdmins(): Promise<string[]> {
   const rows = await env.DB.prepare("SELECT id FROM users WHERE role = 'ADMIN' AND is_active = 1").all<{ id: string }>();
@@ -112,7 +96,7 @@ describe("admins demoting each other at the same time", () => {
   });
 
   it("five admins each demoting all the others at once leave exactly one", async () => {
-    const admins = await Promise.all(Array.from({ length: 5 }, adminUser));
+    const admins = await Promise.all(Array.from({ length: 5 }, () => adminUser()));
     const attempts = admins.flatMap((caller) =>
       admins.filter((t) => t.id !== caller.id).map((target) => patchUser(caller.token, target.id, { role: "CUSTOMER" })),
     );

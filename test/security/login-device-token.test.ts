@@ -7,27 +7,14 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config";
 import { issueDeviceToken } from "../../src/domain/device-tokens";
-import { loginWithPassword } from "../../src/domain/login";
-import { call, expectProblem, post, signedInUser, testDeps, type Json, NO_META, PASSWORD } from "../helpers";
+import { call, codeOf, expectProblem, lockOut, loginAt, PASSWORD, post, signedInUser, type Json } from "../helpers";
 
 const WRONG = "definitely not it";
 const DAY_MS = 24 * 3600_000;
 
-type Outcome = { ok: true; body: Json } | { ok: false; code: string | undefined; retryAfter: number | undefined };
-
-function attempt(email: string, password: string, now: number, deviceId: string, deviceToken?: string): Promise<Outcome> {
-  const { deps } = testDeps();
-  return loginWithPassword(deps, { email, password, device: { deviceId, deviceName: null }, deviceToken }, NO_META, now).then(
-    (body) => ({ ok: true as const, body: body as Json }),
-    (err: { code?: string; retryAfter?: number }) => ({ ok: false as const, code: err.code, retryAfter: err.retryAfter }),
-  );
-}
-
-const codeOf = (o: Outcome) => (o.ok ? "ok" : o.code);
-
 /** Signs in on `deviceId` and returns the device token the answer carries. */
 async function deviceTokenFor(email: string, deviceId: string, now: number): Promise<string> {
-  const outcome = await attempt(email, PASSWORD, now, deviceId);
+  const outcome = await loginAt(email, PASSWORD, now, { deviceId });
   expect(codeOf(outcome)).toBe("ok");
   const token = (outcome as { body: Json }).body.device_token;
   expect(typeof token).toBe("string");
@@ -36,18 +23,7 @@ async function deviceTokenFor(email: string, deviceId: string, now: number): Pro
 
 /** Someone else's ten wrong passwords (no token), each after its delay: the account is locked. */
 async function lockedByOthers(email: string, start: number): Promise<number> {
-  let now = start;
-  for (let failures = 0; failures < 10; ) {
-    const outcome = await attempt(email, WRONG, now, "attacker");
-    if (!outcome.ok && outcome.code === "too_many_attempts") {
-      now += outcome.retryAfter! * 1000;
-      continue;
-    }
-    expect(codeOf(outcome)).toBe("invalid_credentials");
-    failures++;
-  }
-  expect(codeOf(await attempt(email, PASSWORD, now + 1000, "attacker"))).toBe("too_many_attempts");
-  return now + 1000;
+  return (await lockOut(email, start, "attacker")) + 1000;
 }
 
 describe("device tokens during a login lock", () => {
@@ -56,11 +32,11 @@ describe("device tokens during a login lock", () => {
     const start = Date.now();
     const token = await deviceTokenFor(email, "phone-1", start);
     const now = await lockedByOthers(email, start + 1000);
-    expect(codeOf(await attempt(email, PASSWORD, now, "phone-1"))).toBe("too_many_attempts");
-    const inside = await attempt(email, PASSWORD, now, "phone-1", token);
+    expect(codeOf(await loginAt(email, PASSWORD, now, { deviceId: "phone-1" }))).toBe("too_many_attempts");
+    const inside = await loginAt(email, PASSWORD, now, { deviceId: "phone-1", deviceToken: token });
     expect(codeOf(inside)).toBe("ok");
     expect(typeof (inside as { body: Json }).body.device_token).toBe("string");
-    expect(codeOf(await attempt(email, PASSWORD, now + 1000, "attacker"))).toBe("too_many_attempts");
+    expect(codeOf(await loginAt(email, PASSWORD, now + 1000, { deviceId: "attacker" }))).toBe("too_many_attempts");
   });
 
   it("ignores a token for another device_id, of another account, expired or forged", async () => {
@@ -76,11 +52,11 @@ describe("device tokens during a login lock", () => {
     const forged = `${version}.${body}.${"A".repeat(43)}`;
     const now = await lockedByOthers(victim.email, start + 1000);
 
-    expect(codeOf(await attempt(victim.email, PASSWORD, now, "laptop-2", victimToken))).toBe("too_many_attempts");
+    expect(codeOf(await loginAt(victim.email, PASSWORD, now, { deviceId: "laptop-2", deviceToken: victimToken }))).toBe("too_many_attempts");
     for (const token of [otherToken, expired, forged, "not a token"]) {
-      expect({ token, code: codeOf(await attempt(victim.email, PASSWORD, now, "phone-1", token)) }).toEqual({ token, code: "too_many_attempts" });
+      expect({ token, code: codeOf(await loginAt(victim.email, PASSWORD, now, { deviceId: "phone-1", deviceToken: token })) }).toEqual({ token, code: "too_many_attempts" });
     }
-    expect(codeOf(await attempt(victim.email, PASSWORD, now, "phone-1", victimToken))).toBe("ok");
+    expect(codeOf(await loginAt(victim.email, PASSWORD, now, { deviceId: "phone-1", deviceToken: victimToken }))).toBe("ok");
   });
 
   it("a burst of wrong passwords with a device token gets exactly its budget of 5, and not the shared one", async () => {
@@ -88,20 +64,20 @@ describe("device tokens during a login lock", () => {
     const start = Date.now();
     const token = await deviceTokenFor(email, "phone-1", start);
     const now = await lockedByOthers(email, start + 1000);
-    const outcomes = await Promise.all(Array.from({ length: 20 }, () => attempt(email, WRONG, now, "phone-1", token)));
+    const outcomes = await Promise.all(Array.from({ length: 20 }, () => loginAt(email, WRONG, now, { deviceId: "phone-1", deviceToken: token })));
     const codes = outcomes.map(codeOf);
     expect(codes.filter((c) => c === "invalid_credentials")).toHaveLength(5);
     expect(codes.filter((c) => c === "too_many_attempts")).toHaveLength(15);
-    expect(codeOf(await attempt(email, PASSWORD, now + 1000, "phone-1", token))).toBe("too_many_attempts");
+    expect(codeOf(await loginAt(email, PASSWORD, now + 1000, { deviceId: "phone-1", deviceToken: token }))).toBe("too_many_attempts");
   });
 
   it("wrong passwords with a device token count against that token, not the shared budget", async () => {
     const { email } = await signedInUser();
     const now = Date.now();
     const token = await deviceTokenFor(email, "phone-1", now);
-    for (let i = 0; i < 5; i++) expect(codeOf(await attempt(email, WRONG, now, "phone-1", token))).toBe("invalid_credentials");
-    for (let i = 0; i < 5; i++) expect(codeOf(await attempt(email, WRONG, now, "laptop-2"))).toBe("invalid_credentials");
-    expect(codeOf(await attempt(email, WRONG, now, "laptop-2"))).toBe("too_many_attempts");
+    for (let i = 0; i < 5; i++) expect(codeOf(await loginAt(email, WRONG, now, { deviceId: "phone-1", deviceToken: token }))).toBe("invalid_credentials");
+    for (let i = 0; i < 5; i++) expect(codeOf(await loginAt(email, WRONG, now, { deviceId: "laptop-2" }))).toBe("invalid_credentials");
+    expect(codeOf(await loginAt(email, WRONG, now, { deviceId: "laptop-2" }))).toBe("too_many_attempts");
   });
 
   it("POST /auth/login returns a device_token and accepts one back", async () => {

@@ -4,7 +4,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { hashPassword } from "../../src/domain/passwords";
-import { expectProblem, post, signedInUser, uniqueEmail, PASSWORD } from "../helpers";
+import { answerOf, expectProblem, median, PASSWORD, post, signedInUser, uniqueEmail } from "../helpers";
 
 const WRONG = "not the right password";
 const COMPARED_HEADERS = ["Content-Type", "Cache-Control", "WWW-Authenticate", "Retry-After"];
@@ -13,25 +13,12 @@ function login(email: string, password: string): Promise<Response> {
   return post("/auth/login", { email, password, device_id: "d-1" });
 }
 
-async function answer(res: Response) {
-  return {
-    status: res.status,
-    headers: Object.fromEntries(COMPARED_HEADERS.map((h) => [h, res.headers.get(h)])),
-    body: await res.json<any>(),
-  };
-}
-
 async function timed(email: string, password: string): Promise<number> {
   const start = performance.now();
   const res = await login(email, password);
   await res.arrayBuffer();
   expect(res.status).toBe(401);
   return performance.now() - start;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
 }
 
 /** A user row written straight into D1, for states the API cannot produce on its own. */
@@ -48,8 +35,8 @@ async function insertUser(email: string, opts: { verified: boolean; active: bool
 describe("login does not enumerate accounts", () => {
   it("an unknown email and a wrong password get the identical answer", async () => {
     const { email } = await signedInUser();
-    const unknown = await answer(await login(uniqueEmail("nobody"), WRONG));
-    const wrong = await answer(await login(email, WRONG));
+    const unknown = await answerOf(await login(uniqueEmail("nobody"), WRONG), COMPARED_HEADERS);
+    const wrong = await answerOf(await login(email, WRONG), COMPARED_HEADERS);
 
     expect(unknown.status).toBe(401);
     expect(unknown.body.code).toBe("invalid_credentials");
@@ -79,8 +66,8 @@ describe("login does not enumerate accounts", () => {
     const { email } = await signedInUser();
     await env.DB.prepare("UPDATE users SET is_active = 0 WHERE email = ?").bind(email).run();
 
-    const unknown = await answer(await login(uniqueEmail("nobody"), WRONG));
-    const wrong = await answer(await login(email, WRONG));
+    const unknown = await answerOf(await login(uniqueEmail("nobody"), WRONG), COMPARED_HEADERS);
+    const wrong = await answerOf(await login(email, WRONG), COMPARED_HEADERS);
     expect(wrong).toEqual(unknown);
     expect(wrong.body.code).toBe("invalid_credentials");
 
@@ -91,8 +78,8 @@ describe("login does not enumerate accounts", () => {
     const email = uniqueEmail();
     await insertUser(email, { verified: false, active: true });
 
-    const unknown = await answer(await login(uniqueEmail("nobody"), WRONG));
-    const wrong = await answer(await login(email, WRONG));
+    const unknown = await answerOf(await login(uniqueEmail("nobody"), WRONG), COMPARED_HEADERS);
+    const wrong = await answerOf(await login(email, WRONG), COMPARED_HEADERS);
     expect(wrong).toEqual(unknown);
     expect(wrong.body.code).toBe("invalid_credentials");
 

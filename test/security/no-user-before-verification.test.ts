@@ -1,7 +1,6 @@
 // Invariant: no user exists until the email address is proved. Registering only creates a pending
 // registration (no D1 users row) that a new registration replaces and that expires after 24 h; a
 // verified address cannot be registered or verified again, and nobody can sign up as ADMIN.
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { resendVerification, verifyEmailCode } from "../../src/domain/registration";
 import {
@@ -9,25 +8,20 @@ import {
   expectProblem,
   lastCode,
   messagesTo,
+  NO_META,
+  PASSWORD,
   post,
   registerAt,
   registerUser,
   signedInUser,
   testDeps,
   uniqueEmail,
-  PASSWORD,
-  NO_META,
+  userRows,
   waitForMessages,
 } from "../helpers";
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
-const META = { ip: null, userAgent: null };
-
-async function userRows(email: string): Promise<number> {
-  const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM users WHERE email = ?").bind(email).first<{ n: number }>();
-  return row!.n;
-}
 
 describe("no user before verification", () => {
   it("register creates no users row; verification does", async () => {
@@ -93,7 +87,7 @@ describe("no user before verification", () => {
     expect(messagesTo(email)).toHaveLength(2);
     const code = lastCode(email);
     await expect(
-      verifyEmailCode(deps, { email, code, device: { deviceId: "d-1", deviceName: null } }, META, Date.now() + 24 * HOUR + MINUTE),
+      verifyEmailCode(deps, { email, code, device: { deviceId: "d-1", deviceName: null } }, NO_META, Date.now() + 24 * HOUR + MINUTE),
     ).rejects.toMatchObject({ code: "invalid_code" });
     await settle();
     expect(await userRows(email)).toBe(0);
@@ -109,7 +103,7 @@ describe("no user before verification", () => {
     expect(messagesTo(email)).toHaveLength(2);
     const code = lastCode(email);
     await expect(
-      verifyEmailCode(deps, { email, code, device: { deviceId: "d-1", deviceName: null } }, META, before + 24 * HOUR - MINUTE),
+      verifyEmailCode(deps, { email, code, device: { deviceId: "d-1", deviceName: null } }, NO_META, before + 24 * HOUR - MINUTE),
     ).resolves.toMatchObject({ user: { email, is_email_verified: true } });
     await settle();
     expect(await userRows(email)).toBe(1);

@@ -1,37 +1,37 @@
 // Invariant: a phone sign-in code gets at most 5 guesses in all, however many arrive at once: the 5th
 // miss burns it and every later guess, the right code included, answers 429 too_many_attempts with
 // Retry-After. A code is single use and dies 120 s after it was sent.
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { sendPhoneOtp, verifyPhoneOtp } from "../../src/domain/phone-otp";
-import { expectProblem, lastSmsCode, NO_META, post, testDeps, uniquePhone, tally, type Outcome } from "../helpers";
+import {
+  expectProblem,
+  lastSmsCode,
+  NO_META,
+  outcome,
+  post,
+  sendOtp,
+  tally,
+  testDeps,
+  uniquePhone,
+  usersWithPhone,
+  wrongCode,
+  type Outcome,
+} from "../helpers";
 
 const MAX_ATTEMPTS = 5;
 const OTP_TTL_MS = 120_000;
-
-
-/** A 6-digit code that is not `code`, varied by `i` so a burst is not 50 copies of one guess. */
-function wrongCode(code: string, i: number): string {
-  return String((Number(code) + 1 + i) % 1_000_000).padStart(6, "0");
-}
 
 function verify(phone: string, otp: string): Promise<Response> {
   return post("/auth/phone/verify-otp", { phone, otp, device_id: "attacker" });
 }
 
 async function guess(phone: string, otp: string): Promise<Outcome> {
-  const res = await verify(phone, otp);
-  return { status: res.status, code: (await res.json<any>()).code };
-}
-
-async function usersWithPhone(phone: string): Promise<number> {
-  const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM users WHERE phone = ?").bind(phone).first<{ n: number }>();
-  return row!.n;
+  return outcome(await verify(phone, otp));
 }
 
 async function sentCode(): Promise<{ phone: string; code: string }> {
   const phone = uniquePhone();
-  expect((await post("/auth/phone/send-otp", { phone })).status).toBe(200);
+  await sendOtp(phone);
   return { phone, code: lastSmsCode(phone) };
 }
 

@@ -5,26 +5,10 @@
 import { describe, expect, it } from "vitest";
 import { refresh } from "../../src/domain/session-tokens";
 import { verifyAccessToken } from "../../src/domain/tokens";
-import { authed, expectProblem, login, post, signedInUser, testDeps, type Json } from "../helpers";
+import { authed, expectAccessRefused, expectRefreshRefused, login, rotate, signedInUser, testDeps } from "../helpers";
 
 const GRACE_PASSED_MS = 11_000;
 const DAY_MS = 24 * 3600 * 1000;
-
-async function rotate(refreshToken: string, deviceId: string): Promise<Json> {
-  const res = await post("/auth/refresh", { refresh_token: refreshToken, device_id: deviceId });
-  expect(res.status).toBe(200);
-  return res.json<Json>();
-}
-
-async function expectRefreshRefused(refreshToken: string, deviceId: string, code: string): Promise<void> {
-  await expectProblem(await post("/auth/refresh", { refresh_token: refreshToken, device_id: deviceId }), 401, code);
-}
-
-async function expectAccessRefused(accessToken: string): Promise<void> {
-  const res = await authed(accessToken, "/users/me");
-  expect(res.headers.get("WWW-Authenticate")).toBe('Bearer error="invalid_token"');
-  await expectProblem(res, 401, "invalid_access_token");
-}
 
 describe("refresh token reuse detection", () => {
   it("a spent token replayed after the grace window is reuse and revokes the session", async () => {

@@ -5,16 +5,12 @@
 import { describe, expect, it } from "vitest";
 import { register, resendVerification } from "../../src/domain/registration";
 import { DeliveryError } from "../../src/delivery/errors";
-import { expectProblem, messagesTo, post, testDeps, uniqueEmail, NO_META, PASSWORD } from "../helpers";
+import { expectProblem, messagesTo, NO_META, PASSWORD, post, testDeps, uniqueEmail, uniqueIp } from "../helpers";
 
 const MINUTE = 60_000;
 
 function input(email: string) {
   return { email, password: PASSWORD, fullName: "Limits", username: null, phone: null, role: "CUSTOMER" as const };
-}
-
-function uniqueIp() {
-  return `203.0.113.${Math.floor(Math.random() * 250)}-${crypto.randomUUID().slice(0, 8)}`;
 }
 
 describe("send limits", () => {

@@ -2,19 +2,7 @@
 // sign-up and at a profile change, under a concurrent burst too; names that would pass for the
 // service or its staff are reserved. The name is shown as its owner typed it.
 import { describe, expect, it } from "vitest";
-import { authed, expectProblem, post, signedInUser, tally, uniqueEmail, PASSWORD, type Outcome } from "../helpers";
-
-function uniqueName(): string {
-  return `Pc${crypto.randomUUID().slice(0, 8)}`;
-}
-
-function setUsername(token: string, username: string): Promise<Response> {
-  return authed(token, "/users/me", {
-    method: "PATCH",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ username }),
-  });
-}
+import { expectProblem, PASSWORD, patchMe, post, signedInUser, tally, uniqueEmail, uniqueUsername, type Outcome } from "../helpers";
 
 /** Full-width form of an ASCII name (NFKC folds it back). */
 function fullWidth(name: string): string {
@@ -23,7 +11,7 @@ function fullWidth(name: string): string {
 
 describe("username uniqueness", () => {
   it("a name differing only by case or width is taken, at sign-up and in the profile", async () => {
-    const name = uniqueName();
+    const name = uniqueUsername("Pc");
     const owner = await signedInUser({ username: name });
     expect(owner.tokens.user.username).toBe(name);
 
@@ -36,14 +24,14 @@ describe("username uniqueness", () => {
     }
     const other = await signedInUser();
     for (const variant of [name.toLowerCase(), fullWidth(name.toUpperCase())]) {
-      await expectProblem(await setUsername(other.tokens.access_token, variant), 409, "username_taken");
+      await expectProblem(await patchMe(other.tokens.access_token, { username: variant }), 409, "username_taken");
     }
   });
 
   it("a full-width name is stored in its NFKC form", async () => {
-    const name = uniqueName();
+    const name = uniqueUsername("Pc");
     const { tokens } = await signedInUser();
-    const res = await setUsername(tokens.access_token, fullWidth(name));
+    const res = await patchMe(tokens.access_token, { username: fullWidth(name) });
     expect(res.status).toBe(200);
     expect((await res.json<{ username: string }>()).username).toBe(name);
   });
@@ -51,7 +39,7 @@ describe("username uniqueness", () => {
   it("reserved names are refused whatever the case or separators", async () => {
     const { tokens } = await signedInUser();
     for (const name of ["admin", "Admin", "ADMINISTRATOR", "sup_port", "Ad-min", "ｓｕｐｐｏｒｔ"]) {
-      const body = await expectProblem(await setUsername(tokens.access_token, name), 400, "validation_error");
+      const body = await expectProblem(await patchMe(tokens.access_token, { username: name }), 400, "validation_error");
       expect(body.errors).toEqual([expect.objectContaining({ path: "username" })]);
       await expectProblem(
         await post("/auth/register", { email: uniqueEmail(), password: PASSWORD, full_name: "X", username: name }),
@@ -62,10 +50,10 @@ describe("username uniqueness", () => {
   });
 
   it("10 users claiming case variants of one name at once: exactly one gets it", async () => {
-    const name = uniqueName();
+    const name = uniqueUsername("Pc");
     const users = await Promise.all(Array.from({ length: 10 }, () => signedInUser()));
     const variants = users.map((_, i) => [...name].map((ch, j) => ((i >> j) & 1 ? ch.toUpperCase() : ch.toLowerCase())).join(""));
-    const answers = await Promise.all(users.map((u, i) => setUsername(u.tokens.access_token, variants[i]!)));
+    const answers = await Promise.all(users.map((u, i) => patchMe(u.tokens.access_token, { username: variants[i]! })));
     const outcomes: Outcome[] = await Promise.all(
       answers.map(async (r) => ({ status: r.status, code: r.status >= 400 ? ((await r.json()) as { code: string }).code : undefined })),
     );

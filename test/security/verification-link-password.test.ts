@@ -3,21 +3,10 @@
 // sign-up, so whoever registers someone else's address cannot have the owner's click activate an
 // account with the intruder's password (pre-account hijacking). Wrong passwords count against the
 // code's attempt budget, exactly under a burst.
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { call, expectProblem, lastCode, lastLinkToken, messagesTo, post, registerUser, tally, type Outcome } from "../helpers";
+import { call, expectProblem, lastCode, lastLinkToken, messagesTo, outcome, post, registerUser, tally, userRows } from "../helpers";
 
 const MAX_ATTEMPTS = 5;
-
-async function userRows(email: string): Promise<number> {
-  const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM users WHERE email = ?").bind(email).first<{ n: number }>();
-  return row!.n;
-}
-
-async function outcome(res: Response): Promise<Outcome> {
-  const body = (await res.json()) as { code?: string };
-  return { status: res.status, code: res.status >= 400 ? body.code : undefined };
-}
 
 describe("verification link", () => {
   it("GET and HEAD only look the link up: no user is made and the code still works", async () => {

@@ -5,13 +5,9 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { verifyEmailCode } from "../../src/domain/registration";
 import { database } from "../../src/storage/db";
-import { authed, expectProblem, lastCode, post, registerUser, signedInUser, testDeps, NO_META } from "../helpers";
+import { authed, expectProblem, lastCode, NO_META, post, registerUser, signedInUser, testDeps, uniqueUsername } from "../helpers";
 
 const DEVICE = { deviceId: "d-1", deviceName: null };
-
-function uniqueUsername(): string {
-  return `Name_${crypto.randomUUID().slice(0, 8)}`;
-}
 
 /** A D1 binding whose first INSERT INTO users fails as a lost connection would. */
 function failingFirstUserInsert(): D1Database {

@@ -2,20 +2,23 @@
 // code but the pending registration's right one answers 400 invalid_code, for an unknown address
 // and a registered one alike; code checks are limited per client address; and a phone number
 // given at sign-up is kept unproved, never refused or revealed there.
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { expectProblem, lastCode, post, registerUser, signedInUser, tally, uniqueEmail, uniquePhone, PASSWORD, type Outcome } from "../helpers";
+import {
+  expectProblem,
+  lastCode,
+  outcome,
+  PASSWORD,
+  phoneOf,
+  post,
+  registerUser,
+  signedInUser,
+  tally,
+  uniqueEmail,
+  uniqueIp,
+  uniquePhone,
+} from "../helpers";
 
 const VERIFY_IP_LIMIT = 100;
-
-function uniqueIp(): string {
-  const [a, b] = crypto.getRandomValues(new Uint8Array(2));
-  return `192.0.2.${a! % 250}-${b}-${crypto.randomUUID().slice(0, 6)}`;
-}
-
-async function phoneOf(email: string) {
-  return env.DB.prepare("SELECT phone, is_phone_verified AS verified FROM users WHERE email = ?").bind(email).first<{ phone: string | null; verified: number }>();
-}
 
 describe("verification oracles", () => {
   it("verify-email answers the same for a registered address and an unknown one", async () => {
@@ -34,10 +37,7 @@ describe("verification oracles", () => {
         post("/auth/verify-email", { email: uniqueEmail(), code: "123456" }, { "CF-Connecting-IP": ip }),
       ),
     );
-    const outcomes: Outcome[] = await Promise.all(
-      answers.map(async (r) => ({ status: r.status, code: ((await r.json()) as { code?: string }).code })),
-    );
-    expect(tally(outcomes)).toEqual({ "400 invalid_code": VERIFY_IP_LIMIT, "429 rate_limited": 5 });
+    expect(tally(await Promise.all(answers.map(outcome)))).toEqual({ "400 invalid_code": VERIFY_IP_LIMIT, "429 rate_limited": 5 });
     // Phone codes count against the same budget.
     await expectProblem(
       await post("/auth/phone/verify-otp", { phone: uniquePhone(), otp: "123456" }, { "CF-Connecting-IP": ip }),

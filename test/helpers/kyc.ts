@@ -1,10 +1,13 @@
+// KYC submissions for tests: files with real magic bytes, the multipart form, the admin decisions,
+// and what a submission left in D1 and R2.
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
-import { loadConfig } from "../src/config";
-import type { Deps } from "../src/domain/deps";
-import { KycSubmission, refuseIfOpen } from "../src/domain/kyc-submission";
-import type { DocumentKind } from "../src/storage/kyc";
-import { authed, signedInUser, type Json } from "./helpers";
+import { loadConfig } from "../../src/config";
+import type { Deps } from "../../src/domain/deps";
+import { KycSubmission, refuseIfOpen } from "../../src/domain/kyc-submission";
+import type { DocumentKind } from "../../src/storage/kyc";
+import { authed, type Json } from "./http";
+import { customerUser } from "./users";
 
 // Real magic bytes: what file-type reads to decide a file's type.
 
@@ -57,22 +60,11 @@ export async function submitOk(token: string): Promise<Json> {
   return ((await res.json()) as Json).application as Json;
 }
 
-/** A signed-in user made ADMIN straight in D1: roles are read from D1 on every request. */
-export async function adminUser() {
-  const user = await signedInUser();
-  await env.DB.prepare("UPDATE users SET role = 'ADMIN' WHERE id = ?").bind(user.tokens.user.id).run();
-  return { ...user, id: user.tokens.user.id as string, token: user.tokens.access_token as string };
-}
-
-export async function customerUser() {
-  const user = await signedInUser();
-  return { ...user, id: user.tokens.user.id as string, token: user.tokens.access_token as string };
-}
-
-export async function providerUser() {
-  const user = await signedInUser({ role: "PROVIDER" });
-  expect(user.tokens.user.role).toBe("PROVIDER");
-  return { ...user, id: user.tokens.user.id as string, token: user.tokens.access_token as string };
+/** A customer with a PENDING application (a valid submission). */
+export async function pendingApplication() {
+  const user = await customerUser();
+  const application = await submitOk(user.token);
+  return { user, application };
 }
 
 export function approve(adminToken: string, applicationId: string): Promise<Response> {
@@ -120,7 +112,33 @@ export async function kycStatusColumn(userId: string): Promise<string> {
   return row!.kyc_status;
 }
 
+/** A refused submission left nothing behind: no application row, no object, the status unchanged. */
+export async function expectNothingStored(userId: string): Promise<void> {
+  expect(await applicationRowsOf(userId)).toEqual([]);
+  expect(await objectKeysOf(userId)).toEqual([]);
+  expect(await kycStatusColumn(userId)).toBe("NOT_SUBMITTED");
+}
+
 export const kycConfig = () => loadConfig(env).kyc;
+
+type Put = R2Bucket["put"];
+
+/**
+ * `bucket` with `put` going through `intercept`, which is handed the call's arguments and the real
+ * put (to fail, hold or count uploads); everything else is the bucket's own.
+ */
+export function withPut(
+  bucket: R2Bucket,
+  intercept: (args: Parameters<Put>, put: (...args: Parameters<Put>) => ReturnType<Put>) => ReturnType<Put>,
+): R2Bucket {
+  return new Proxy(bucket, {
+    get(target, prop) {
+      if (prop === "put") return (...args: Parameters<Put>) => intercept(args, (...a) => target.put(...a));
+      const value = Reflect.get(target, prop);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
 
 /**
  * A submission through the domain, from files at hand, the way the route drives it from the

@@ -4,9 +4,11 @@
 import { env } from "cloudflare:workers";
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from "jose";
 import { expect, vi } from "vitest";
-import { loadConfig } from "../src/config";
-import { GOOGLE_JWKS_URL } from "../src/domain/google";
-import { call, post, uniqueEmail, type Json } from "./helpers";
+import { loadConfig } from "../../src/config";
+import { GOOGLE_JWKS_URL } from "../../src/domain/google";
+import { call, post, type Json } from "./http";
+import { nowSeconds } from "./time";
+import { uniqueEmail } from "./users";
 
 export const GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token";
 export const GOOGLE_AUTH_URL = "https://accounts.google.com/o/oauth2/v2/auth";
@@ -64,7 +66,7 @@ export async function googleIdToken(
   claims: Json = {},
   options: { key?: CryptoKey | Uint8Array; kid?: string; alg?: string } = {},
 ): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
+  const now = nowSeconds();
   const payload: Json = {
     iss: "https://accounts.google.com",
     azp: CLIENT_ID,
