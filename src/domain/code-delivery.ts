@@ -1,7 +1,6 @@
 import { DeliveryError } from "../delivery/errors";
-import type { SubjectStore } from "../durable/subject-store";
 import { AppError } from "../errors";
-import type { Deps } from "./deps";
+import type { Codes, Deps } from "./deps";
 
 /**
  * Sends the message that carries a fresh code. If the provider fails, the send is undone in the
@@ -9,7 +8,7 @@ import type { Deps } from "./deps";
  * `delivery_failed`.
  */
 export async function deliverCode(
-  subject: DurableObjectStub<SubjectStore>,
+  subject: Codes,
   undo: { purpose: string; counter: string; dropRecord: boolean },
   send: () => Promise<void>,
 ): Promise<void> {
@@ -32,7 +31,7 @@ export async function deliverCode(
  */
 export function deliverCodeInBackground(
   defer: Deps["defer"],
-  subject: DurableObjectStub<SubjectStore>,
+  subject: Codes,
   undo: { purpose: string; counter: string; dropRecord: boolean },
   send: () => Promise<void>,
 ): void {

@@ -34,17 +34,35 @@ export type Deps = {
 export type RequestMeta = { ip: string | null; userAgent: string | null };
 
 /** The SubjectStore Durable Object of one subject, called over RPC. */
-export type Subject = DurableObjectStub<SubjectStore>;
+type Rpc = DurableObjectStub<SubjectStore>;
+
+// What the domain may ask of a subject's store, by concern: each subject kind is handed only the
+// concerns it has (an IP address has no sessions, an email address no upload slot).
+
+/** Sessions and refresh-token chains: the truth for authentication (a user's store only). */
+export type Sessions = Pick<Rpc, "createSession" | "setActive" | "rotateRefresh" | "revokeByToken" | "revokeSessions">;
+/** One-time codes and links with their miss counters. */
+export type Codes = Pick<
+  Rpc,
+  "putCode" | "renewCode" | "verifyCode" | "verifyLink" | "lookupLink" | "beginLinkAttempt" | "settleClaim" | "undoSend"
+>;
+/** Rate-limit counters, cooldowns and the login throttle. */
+export type Limits = Pick<Rpc, "claimCooldown" | "hit" | "beginLogin" | "loginSucceeded">;
+/** The one KYC upload in flight (a user's store only). */
+export type Uploads = Pick<Rpc, "claimUpload" | "releaseUpload">;
+
+export type UserSubject = Sessions & Codes & Limits & Uploads;
+export type AddressSubject = Codes & Limits;
 
 /** Each subject's SubjectStore, by what it stands for (src/durable/subjects.ts names them). */
 export interface Subjects {
-  user(userId: string): Subject;
+  user(userId: string): UserSubject;
   /** A normalized address, whether or not an account holds it. */
-  email(address: string): Subject;
+  email(address: string): AddressSubject;
   /** A number in E.164, whether or not an account holds it. */
-  phone(e164: string): Subject;
+  phone(e164: string): AddressSubject;
   /** A client address as rate limits count it (rateLimitSubject). */
-  ip(address: string): Subject;
+  ip(address: string): Limits;
 }
 
 /** Records held under the SHA-256 of a secret only the client has: emailed links and Google sign-in states. */
@@ -74,15 +92,15 @@ export function revokedHere<T extends { revoked: string[] }>(deps: Deps, answer:
   return answer;
 }
 
-export function userSubject(deps: Deps, userId: string): Subject {
+export function userSubject(deps: Deps, userId: string): UserSubject {
   return deps.subjects.user(userId);
 }
 
-export function emailSubject(deps: Deps, email: string): Subject {
+export function emailSubject(deps: Deps, email: string): AddressSubject {
   return deps.subjects.email(email);
 }
 
-export function phoneSubject(deps: Deps, phone: string): Subject {
+export function phoneSubject(deps: Deps, phone: string): AddressSubject {
   return deps.subjects.phone(phone);
 }
 
@@ -90,7 +108,7 @@ export function phoneSubject(deps: Deps, phone: string): Subject {
  * Per-client-address counters (an IPv6 address counts by its /64: src/domain/client-address.ts);
  * null when the request carries no client address (local tools, tests).
  */
-export function ipSubject(deps: Deps, ip: string | null): Subject | null {
+export function ipSubject(deps: Deps, ip: string | null): Limits | null {
   const subject = rateLimitSubject(ip);
   return subject ? deps.subjects.ip(subject) : null;
 }

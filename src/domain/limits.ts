@@ -1,12 +1,10 @@
 import type { Limit } from "../config";
 import { AppError } from "../errors";
-import type { SubjectStore } from "../durable/subject-store";
-import { ipSubject, type Deps } from "./deps";
+import { ipSubject, type Deps, type Limits } from "./deps";
 
-type Subject = DurableObjectStub<SubjectStore>;
 
 /** Counts one event on a subject's Durable Object; over the limit → 429 with Retry-After. */
-export async function enforceLimit(subject: Subject, name: string, limit: Limit, now: number): Promise<void> {
+export async function enforceLimit(subject: Limits, name: string, limit: Limit, now: number): Promise<void> {
   const result = await subject.hit({ name, count: limit.count, windowMs: limit.windowSeconds * 1000, now });
   if (!result.ok) throw new AppError("rate_limited", { retryAfter: result.retryAfterMs / 1000 });
 }

@@ -1,7 +1,7 @@
-import type { CooldownResult, SubjectStore } from "../durable/subject-store";
+import type { CooldownResult } from "../durable/subject-store";
 import { AppError } from "../errors";
 import { findUserByEmail, updatePasswordHash, type User } from "../storage/users";
-import { emailSubject, type Deps, type RequestMeta } from "./deps";
+import { emailSubject, type Deps, type Limits, type RequestMeta } from "./deps";
 import { DEVICE_LOGIN_BUDGET, deviceBudget, deviceTokenUser, issueDeviceToken } from "./device-tokens";
 import { COUNTERS, enforceIpLimit } from "./limits";
 import { burnPasswordCheck, hashPassword, needsRehash, verifyPassword } from "./passwords";
@@ -65,7 +65,7 @@ export async function loginWithPassword(
  */
 async function reserveAttempt(
   deps: Deps,
-  subject: DurableObjectStub<SubjectStore>,
+  subject: Limits,
   email: string,
   vouchedUserId: string | null,
   device: Device,

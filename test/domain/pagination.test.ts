@@ -1,4 +1,4 @@
-// Page cursors (src/domain/cursor.ts) called directly: what a list hands out decodes to the same
+// Page cursors (src/domain/pagination.ts) called directly: what a list hands out decodes to the same
 // position, and a cursor the service did not make is a validation_error naming `cursor`. The routes'
 // side is test/routes/page-cursors.test.ts.
 import { describe, expect, it } from "vitest";
