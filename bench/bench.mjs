@@ -59,6 +59,7 @@ function serve(port, vars = {}, inspectorPort = undefined) {
       RESEND_API_KEY: "re_bench_fake_key",
       LOGIN_IP_LIMIT: UNLIMITED,
       REGISTER_IP_LIMIT: UNLIMITED,
+      CODE_VERIFY_IP_LIMIT: UNLIMITED,
       EMAIL_SENDS_IP_LIMIT: UNLIMITED,
       EMAIL_SENDS_PER_ADDRESS_LIMIT: UNLIMITED,
       ...vars,

@@ -19,14 +19,27 @@ export type StoreBindings = Pick<Env, "DB" | "KV" | "SUBJECTS">;
 
 export type Stores = Pick<Deps, "db" | "subjects" | "links" | "revocations">;
 
-/** D1 through drizzle, and the domain's interfaces over KV and the SubjectStore namespace. */
+const built = new WeakMap<Config, WeakMap<StoreBindings, Stores>>();
+
+/**
+ * D1 through drizzle, and the domain's interfaces over KV and the SubjectStore namespace; built
+ * once per configuration and bindings object (the runtime hands every request the same `env`), so
+ * the hot path allocates none of it.
+ */
 export function storesOf(config: Config, bindings: StoreBindings): Stores {
-  return {
-    db: database(bindings.DB),
-    subjects: subjectsOf(bindings.SUBJECTS),
-    links: linksOf(bindings.KV),
-    revocations: revocationsOf(config, bindings.KV),
-  };
+  let byBindings = built.get(config);
+  if (!byBindings) built.set(config, (byBindings = new WeakMap()));
+  let stores = byBindings.get(bindings);
+  if (!stores) {
+    stores = {
+      db: database(bindings.DB),
+      subjects: subjectsOf(bindings.SUBJECTS),
+      links: linksOf(bindings.KV),
+      revocations: revocationsOf(config, bindings.KV),
+    };
+    byBindings.set(bindings, stores);
+  }
+  return stores;
 }
 
 /** Builds the domain's dependencies from the bindings once per request (config and keys are cached). */
