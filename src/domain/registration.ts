@@ -26,7 +26,7 @@ const REPLACED_NOTE =
 
 // Opening the link alone activates nothing: the sign-up's password is asked too (pre-account hijacking).
 const NOT_YOU =
-  "If you did not sign up, ignore this email: no account is created without this code or the password chosen at sign-up.";
+  "If you did not sign up, ignore this email and share this code with no one: the link works only with the password chosen at sign-up, so opening it activates nothing.";
 
 // A right code or link holds the pending registration while the user row is written; if that
 // fails for a reason that is not the code's, the claim is released and the code works again.
