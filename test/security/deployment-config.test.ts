@@ -58,7 +58,7 @@ describe("deployment configuration", () => {
 
   it("refuses to serve with the defaults alone, naming what the deployer must set", async () => {
     const bare = envOf({ ...wranglerVars, ...SECRETS });
-    expect(configError(bare).settings).toEqual(expect.arrayContaining(["PUBLIC_BASE_URL", "FRONTEND_URL", "JWT_ISSUER"]));
+    expect(configError(bare).settings).toEqual(expect.arrayContaining(["PUBLIC_BASE_URL", "JWT_ISSUER"]));
     await expectProblem(await fetchWith(bare, "/api/v1/auth/login", { method: "POST", body: "{}" }), 503, "service_unavailable");
 
     // URLs set, providers' secrets not: still refused.
