@@ -18,11 +18,16 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = 
 
 let fieldSeq = 0;
 
-/** A labelled input; its error (from the problem's `errors[].path`) is shown inside the label. */
-export function field(label: string, name: string, attrs: Attrs = {}): HTMLLabelElement {
+/**
+ * A labelled control; its error (from the problem's `errors[].path`) is shown under it. The label
+ * holds only its text, so the control's accessible name is exactly that text.
+ */
+export function field(label: string, name: string, attrs: Attrs = {}, control?: HTMLInputElement | HTMLSelectElement): HTMLDivElement {
   const id = `f${++fieldSeq}`;
-  const input = h("input", { id, name, ...attrs, "aria-describedby": `${id}-err` });
-  return h("label", { for: id }, label, input, h("span", { class: "field-error", id: `${id}-err`, "data-error-for": name }));
+  const input = control ?? h("input", {});
+  for (const [k, v] of Object.entries({ id, name, ...attrs, "aria-describedby": `${id}-err` })) if (typeof v === "string") input.setAttribute(k, v);
+  for (const [k, v] of Object.entries(attrs)) if (v === true) input.setAttribute(k, "");
+  return h("div", { class: "field" }, h("label", { for: id }, label), input, h("span", { class: "field-error", id: `${id}-err`, "data-error-for": name }));
 }
 
 export type ProblemLike = { detail?: string; code?: string; errors?: { path: string; message: string }[] };

@@ -1,5 +1,10 @@
 import { auth } from "./auth";
 import { accountPage } from "./pages/account";
+import { adminAuditPage } from "./pages/admin-audit";
+import { adminKycApplicationPage, adminKycPage } from "./pages/admin-kyc";
+import { adminUsersPage } from "./pages/admin-users";
+import { authCallbackPage } from "./pages/auth-callback";
+import { kycPage, providerPage } from "./pages/kyc";
 import { forgotPasswordPage, resetPasswordPage } from "./pages/password-reset";
 import { loginPage } from "./pages/login";
 import { signupPage } from "./pages/signup";
@@ -14,5 +19,12 @@ route("/login", loginPage);
 route("/account", accountPage);
 route("/forgot-password", forgotPasswordPage);
 route("/reset-password", resetPasswordPage);
+route("/auth/callback", authCallbackPage);
+route("/kyc", kycPage);
+route("/provider", providerPage);
+route("/admin/kyc", adminKycPage);
+route("/admin/kyc/:id", adminKycApplicationPage);
+route("/admin/users", adminUsersPage);
+route("/admin/audit", adminAuditPage);
 
 startRouter();

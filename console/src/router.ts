@@ -18,8 +18,13 @@ export function navigate(path: string, replace = false): void {
   void show();
 }
 
+// Whether the page on screen needs a session: only such a page follows a sign-out from another tab
+// (re-showing any other page would race with its own navigation, e.g. the emailed link's page).
+let needsSession = false;
+
 /** Sends a signed-out visitor to /login, which comes back here after signing in. */
 export async function requireSession() {
+  needsSession = true;
   const session = await auth.getSession();
   if (!session) {
     navigate(`/login?next=${encodeURIComponent(location.pathname + location.search)}`, true);
@@ -33,6 +38,7 @@ export class Redirected extends Error {}
 
 export async function show(): Promise<void> {
   const path = location.pathname;
+  needsSession = false;
   const match = routes.map((r) => ({ r, m: r.pattern.exec(path) })).find((x) => x.m);
   await renderNav();
   if (!match) return render("Page not found", h("p", {}, "There is no page here. ", h("a", { href: "/" }, "Home")));
@@ -80,7 +86,7 @@ export function startRouter(): void {
   // Another tab signed out: this one follows (its page then sends it to /login); a sign-in only
   // changes the menu, since the tab that signed in moves on by itself.
   auth.onAuthStateChange((event) => {
-    if (event === "SIGNED_OUT") void show();
+    if (event === "SIGNED_OUT") void (needsSession ? show() : renderNav());
     else if (event === "SIGNED_IN") void renderNav();
   });
   void show();

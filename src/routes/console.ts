@@ -14,7 +14,6 @@ export const CONSOLE_PATHS = [
   "/forgot-password",
   "/reset-password",
   "/auth/callback",
-  "/mfa",
   "/account",
   "/kyc",
   "/provider",

@@ -7,7 +7,10 @@ export const SCREENSHOTS = new URL("screenshots/", import.meta.url).pathname;
 const PASSWORD = "correct horse battery staple";
 const NEW_PASSWORD = "a brand new passphrase here";
 
-/** `t`: { browser, origin, check, assertEqual, waitFor, delivered, refreshes(), accessTtlSeconds }. */
+// A 1×1 PNG: KYC checks a file's type by its bytes.
+const PNG = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==", "base64");
+
+/** `t`: { browser, origin, check, assertEqual, waitFor, delivered, refreshes(), accessTtlSeconds, db (the Worker's D1) }. */
 export async function consoleChecks(t) {
   const { browser, origin, check, assertEqual, waitFor } = t;
   const newPage = async (viewport) => {
@@ -26,9 +29,10 @@ export async function consoleChecks(t) {
   const linkIn = (text, path) => new RegExp(`https?://\\S+${path}\\?token=[^\\s"]+`).exec(text)[0];
   const unique = () => crypto.randomUUID().slice(0, 10);
 
-  async function signUp(page, email) {
+  async function signUp(page, email, { name = "Console User", role } = {}) {
     await page.goto(`${origin}/signup`);
-    await label(page, "Full name").fill("Console User");
+    await label(page, "Full name").fill(name);
+    if (role) await page.getByLabel(role, { exact: true }).check();
     await label(page, "Email").fill(email);
     await label(page, "Password").fill(PASSWORD);
     await button(page, "Create account").click();
@@ -119,16 +123,76 @@ export async function consoleChecks(t) {
     await context.close();
   });
 
+  async function signUpAndVerify(page, email, options) {
+    await signUp(page, email, options);
+    await label(page, "Verification code").fill(codeIn(await mailTo(email, /verification code/i)));
+    await button(page, "Verify").click();
+    await page.waitForURL(`${origin}/account`);
+  }
+  async function signIn(page, email, password) {
+    await page.goto(`${origin}/login`);
+    await label(page, "Email").fill(email);
+    await label(page, "Password").fill(password);
+    await button(page, "Sign in").click();
+    await page.waitForURL(`${origin}/account`);
+  }
+
+  const admin = `admin-${unique()}@example.com`;
+  await check("console: a provider submits KYC with a PNG; an admin sees the image on /admin/kyc/{id} and approves; /provider opens without a new login", async () => {
+    const provider = await newPage();
+    const providerEmail = `provider-${unique()}@example.com`;
+    const providerName = `Provider ${unique()}`;
+    await signUpAndVerify(provider, providerEmail, { name: providerName, role: "Provider" });
+    await provider.goto(`${origin}/provider`);
+    await provider.getByText("not verified yet").waitFor();
+    await provider.goto(`${origin}/admin/kyc`);
+    await provider.getByRole("heading", { name: "Not allowed" }).waitFor();
+    await provider.goto(`${origin}/kyc`);
+    await label(provider, "Document type").selectOption("passport");
+    await label(provider, "Front").setInputFiles({ name: "passport.png", mimeType: "image/png", buffer: PNG });
+    await waitFor("the preview of the chosen file", () => provider.locator("img.preview").first().evaluate((img) => !img.hidden && img.naturalWidth === 1));
+    await button(provider, "Submit").click();
+    await provider.getByText("PENDING").waitFor();
+
+    // The first admin, made as `npm run set-role` does: the role changed in D1.
+    const adminPage = await newPage();
+    await signUpAndVerify(adminPage, admin, { name: "Console Admin" });
+    await t.db.prepare("UPDATE users SET role = 'ADMIN' WHERE email = ?").bind(admin).run();
+    await signIn(adminPage, admin, PASSWORD);
+    await adminPage.goto(`${origin}/admin/kyc`);
+    await adminPage.getByRole("link", { name: providerName }).click();
+    await adminPage.waitForURL(/\/admin\/kyc\/[0-9a-f-]{36}$/);
+    const image = adminPage.locator("img.doc");
+    await image.waitFor({ state: "attached" });
+    await waitFor("the document image to load", () => image.evaluate((img) => img.complete && img.naturalWidth === 1));
+    await button(adminPage, "Approve").click();
+    await adminPage.getByText("status APPROVED").waitFor();
+    await adminPage.context().close();
+
+    await provider.goto(`${origin}/provider`);
+    await provider.getByRole("heading", { name: "Provider dashboard" }).waitFor();
+    await provider.locator("p.ok").waitFor();
+    await provider.context().close();
+  });
+
   await check("console: every page at 360 px wide has no horizontal scroll (screenshots in test/browser/screenshots/)", async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
     const page = await newPage({ width: 360, height: 740 });
-    const signedIn = [["account", "/account"]];
+    const signedIn = [
+      ["account", "/account"],
+      ["kyc", "/kyc"],
+      ["provider", "/provider"],
+      ["admin-kyc", "/admin/kyc?status=APPROVED"],
+      ["admin-users", "/admin/users"],
+      ["admin-audit", "/admin/audit"],
+    ];
     const open = [
       ["signup", "/signup"],
       ["verify-email", `/verify-email?email=${encodeURIComponent(signedUp)}`],
       ["verify-email-link", "/verify-email?token=not-a-real-token"],
       ["forgot-password", "/forgot-password"],
       ["reset-password", "/reset-password?token=not-a-real-token"],
+      ["auth-callback", "/auth/callback#error=access_denied"],
       ["login", "/login"],
     ];
     const overflowing = [];
@@ -141,11 +205,16 @@ export async function consoleChecks(t) {
       await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
     };
     for (const [name, path] of open) await shoot(name, path);
-    await label(page, "Email").fill(signedUp);
-    await label(page, "Password").fill(NEW_PASSWORD);
+    // The admin sees every page (a customer would see "Not allowed" on the admin ones).
+    await label(page, "Email").fill(admin);
+    await label(page, "Password").fill(PASSWORD);
     await button(page, "Sign in").click();
     await page.waitForURL(`${origin}/account`);
     for (const [name, path] of signedIn) await shoot(name, path);
+    await page.goto(`${origin}/admin/kyc?status=APPROVED`);
+    await page.locator("ul.list a").first().click();
+    await page.locator("img.doc").first().waitFor({ state: "attached" });
+    await shoot("admin-kyc-application", new URL(page.url()).pathname);
     assertEqual(overflowing, [], "pages wider than the screen");
     await page.context().close();
   });

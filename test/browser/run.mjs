@@ -4,12 +4,12 @@
 // passes everything else to the Worker, counting the refresh requests that reach it.
 // Ends with "N passed, M failed" (read by .ci/run).
 import { createServer } from "node:http";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { buildBundle, root, startServer } from "../../bench/bench-server.mjs";
-import { consoleChecks } from "./console-checks.mjs";
+import { consoleChecks, SCREENSHOTS } from "./console-checks.mjs";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ACCESS_TTL_SECONDS = 3;
@@ -34,7 +34,15 @@ async function check(name, fn) {
   } catch (err) {
     results.push({ name, ok: false });
     console.log(`  ✗ ${name}\n    ${err?.stack ?? err}`);
+    await failureScreenshots(results.length);
   }
+}
+
+/** What each open tab showed when a check failed, for a person to look at. */
+async function failureScreenshots(n) {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const pages = browser?.contexts().flatMap((c) => c.pages()) ?? [];
+  for (const [i, page] of pages.entries()) await page.screenshot({ path: join(SCREENSHOTS, `failed-${n}-${i}.png`) }).catch(() => {});
 }
 
 function assertEqual(actual, expected, what) {
@@ -146,7 +154,10 @@ try {
   });
 
   await context.close();
-  await consoleChecks({ browser, origin, check, assertEqual, waitFor, delivered, refreshes: () => refreshes, accessTtlSeconds: ACCESS_TTL_SECONDS });
+  await consoleChecks({ browser, origin, check, assertEqual, waitFor, delivered, refreshes: () => refreshes,
+    accessTtlSeconds: ACCESS_TTL_SECONDS,
+    db: await mf.getD1Database("DB"),
+  });
 } catch (err) {
   results.push({ name: "setup", ok: false });
   console.log(`  ✗ setup\n    ${err?.stack ?? err}`);
