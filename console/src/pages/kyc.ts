@@ -34,7 +34,8 @@ function submitForm(): HTMLFormElement {
       return chosen && chosen.size > 0 ? chosen : undefined;
     };
     const front = file("front");
-    if (!front) throw { detail: "Choose the front of the document.", errors: [{ path: "front", message: "Required" }] };
+    // Checked here only to point at the field; the API refuses a submission without it anyway.
+    if (!front) throw Object.assign(new Error("Choose the front of the document."), { errors: [{ path: "front", message: "Required" }] });
     await auth.submitKyc({ document_type: v.document_type as (typeof TYPES)[number][0], front, back: file("back"), selfie: file("selfie") });
     await show();
   });
