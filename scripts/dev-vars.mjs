@@ -6,7 +6,8 @@ import { devSecrets } from "./dev-secrets.mjs";
 export const DEV_VARS = {
   ENVIRONMENT: "development",
   PUBLIC_BASE_URL: "http://127.0.0.1:8787",
-  FRONTEND_URL: "http://localhost:3000",
+  // The console served by the Worker itself: emailed links and the Google hand-off land on its pages.
+  FRONTEND_URL: "http://127.0.0.1:8787",
   JWT_ISSUER: "http://127.0.0.1:8787",
   // Codes and links go to the server log: never in a deployed environment (src/config.ts refuses it).
   MAIL_PROVIDER: "console",

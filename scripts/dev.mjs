@@ -1,5 +1,5 @@
 // `npm start`: development vars and secrets in .dev.vars (whatever is missing), local D1 migrations,
-// then `wrangler dev` on 127.0.0.1:8787. wrangler.toml holds production's settings; .dev.vars
+// the web console built into public/console/, then `wrangler dev` on 127.0.0.1:8787. wrangler.toml holds production's settings; .dev.vars
 // overrides them here. Everything stays on this machine: local bindings, no telemetry, no update check.
 import { spawnSync, spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -21,6 +21,8 @@ function run(args) {
 
 ensureDevVars();
 run(["d1", "migrations", "apply", "DB", "--local"]);
+const built = spawnSync(process.execPath, [`${root}/scripts/build-console.mjs`], { cwd: root, env, stdio: "inherit" });
+if (built.status !== 0) process.exit(built.status ?? 1);
 const dev = spawn(process.execPath, [wrangler, "dev", "--local", "--ip", "127.0.0.1", "--port", "8787", ...process.argv.slice(2)], {
   cwd: root,
   env,

@@ -12,6 +12,7 @@ import { htmlSecurityHeaders } from "./middleware/html-security-headers";
 import { requestId } from "./middleware/request-id";
 import { adminRoutes } from "./routes/admin";
 import { authRoutes } from "./routes/auth";
+import { consoleRoutes } from "./routes/console";
 import { adminKycRoutes } from "./routes/admin-kyc";
 import { googleRoutes } from "./routes/google";
 import { kycRoutes, providerRoutes } from "./routes/kyc";
@@ -83,6 +84,9 @@ app.route(
   "/",
   serviceRoutes((serverUrl) => (openapi ??= buildOpenApi(app, { title: "edge-auth", version: "1.0.0", serverUrl }))),
 );
+
+// The console's pages, one index.html (public/console/, built from console/ by `npm run build:console`).
+app.route("/", consoleRoutes);
 
 // Anything else may be a static file (public/, wrangler.toml [assets]); served through the Worker so
 // the headers above apply to it. The API's own paths never fall through to files.

@@ -33,7 +33,8 @@ const optionalSecret = z.string().min(1).optional();
 const ConfigSchema = z.object({
   ENVIRONMENT: z.enum(["development", "test", "staging", "production"]).default("production"),
   PUBLIC_BASE_URL: z.url(),
-  FRONTEND_URL: z.url(),
+  // Empty or unset: the service's own origin, where the console serves the pages links land on.
+  FRONTEND_URL: z.preprocess((v) => (v === "" ? undefined : v), z.url().optional()),
   JWT_ISSUER: z.string().min(1),
   JWT_AUDIENCE: z.string().min(1),
   ACCESS_TOKEN_TTL_SECONDS: seconds(900),
@@ -209,7 +210,7 @@ function build(v: Parsed, signingKeysSource: string): Config {
     environment: v.ENVIRONMENT,
     isLocal,
     publicBaseUrl: v.PUBLIC_BASE_URL.replace(/\/+$/, ""),
-    frontendUrl: v.FRONTEND_URL.replace(/\/+$/, ""),
+    frontendUrl: (v.FRONTEND_URL ?? v.PUBLIC_BASE_URL).replace(/\/+$/, ""),
     issuer: v.JWT_ISSUER,
     audience: v.JWT_AUDIENCE,
     accessTtl: v.ACCESS_TOKEN_TTL_SECONDS,

@@ -13,6 +13,8 @@ export const HTML_SECURITY_HEADERS: Readonly<Record<string, string>> = {
     "default-src 'self'",
     "script-src 'self'",
     "connect-src 'self'",
+    // blob: for the console's previews of chosen KYC files and the documents an admin reviews.
+    "img-src 'self' blob:",
     "frame-ancestors 'none'",
     "base-uri 'none'",
     "object-src 'none'",

@@ -1,13 +1,15 @@
-// `npm run test:browser`: the built SDK (sdk/dist/index.js) in two tabs of headless Chromium, against
-// the Worker's bundle in Miniflare behind a small page server on 127.0.0.1 that serves the test page
-// and the SDK and passes /api to the Worker, counting the refresh requests that reach it.
+// `npm run test:browser`: the built SDK (sdk/dist/index.js) in two tabs of headless Chromium, then the
+// web console (console-checks.mjs), against the Worker's bundle (its static assets and console
+// included) in Miniflare behind a small page server on 127.0.0.1 that serves the SDK's test page and
+// passes everything else to the Worker, counting the refresh requests that reach it.
 // Ends with "N passed, M failed" (read by .ci/run).
 import { createServer } from "node:http";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { buildBundle, root, startServer } from "../../bench/bench-server.mjs";
+import { consoleChecks, SCREENSHOTS } from "./console-checks.mjs";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ACCESS_TTL_SECONDS = 3;
@@ -32,7 +34,15 @@ async function check(name, fn) {
   } catch (err) {
     results.push({ name, ok: false });
     console.log(`  ✗ ${name}\n    ${err?.stack ?? err}`);
+    await failureScreenshots(results.length);
   }
+}
+
+/** What each open tab showed when a check failed, for a person to look at. */
+async function failureScreenshots(n) {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const pages = browser?.contexts().flatMap((c) => c.pages()) ?? [];
+  for (const [i, page] of pages.entries()) await page.screenshot({ path: join(SCREENSHOTS, `failed-${n}-${i}.png`) }).catch(() => {});
 }
 
 function assertEqual(actual, expected, what) {
@@ -61,10 +71,9 @@ async function proxy(req, res) {
 function pageServer() {
   const page = readFileSync(new URL("page.html", import.meta.url));
   return createServer((req, res) => {
-    if (req.url === "/") return void res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" }).end(page);
+    if (req.url === "/sdk-test") return void res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" }).end(page);
     if (req.url === "/sdk/index.js") return void res.writeHead(200, { "Content-Type": "text/javascript" }).end(readFileSync(sdkFile));
-    if (req.url?.startsWith("/api/")) return void proxy(req, res).catch((err) => res.writeHead(502).end(String(err)));
-    res.writeHead(404).end();
+    proxy(req, res).catch((err) => res.writeHead(502).end(String(err)));
   });
 }
 
@@ -84,20 +93,21 @@ async function waitFor(what, predicate, ms = 5000) {
 }
 
 try {
+  // The page server first: its origin is the console's, where emailed links must land.
+  server = pageServer();
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const origin = `http://127.0.0.1:${server.address().port}`;
+
   console.log("[test:browser] building the Worker's bundle");
   mf = await startServer({
     bundleDir: buildBundle(join(work, "bundle")),
     persistDir: join(work, "state"),
     port: 0,
-    vars: { ACCESS_TOKEN_TTL_SECONDS: String(ACCESS_TTL_SECONDS) },
+    vars: { ACCESS_TOKEN_TTL_SECONDS: String(ACCESS_TTL_SECONDS), PUBLIC_BASE_URL: origin, FRONTEND_URL: origin },
     onLog: (line) => {
       if (line.startsWith("[delivery] ")) delivered.push(JSON.parse(line.slice("[delivery] ".length)));
     },
   });
-  server = pageServer();
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const origin = `http://127.0.0.1:${server.address().port}`;
-
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
@@ -107,7 +117,7 @@ try {
   const tabs = [await context.newPage(), await context.newPage()];
   for (const tab of tabs) {
     tab.on("pageerror", (err) => console.log(`    page error: ${err.message}`));
-    await tab.goto(origin);
+    await tab.goto(`${origin}/sdk-test`);
     await tab.waitForFunction(() => window.sdkReady === true);
   }
   const [first, second] = tabs;
@@ -141,6 +151,12 @@ try {
     await waitFor("SIGNED_OUT in the other tab", () => second.evaluate(() => window.authEvents.includes("SIGNED_OUT")));
     assertEqual(await second.evaluate(() => client.getSession()), null, "the other tab's session");
     assertEqual(await second.evaluate(() => client.fetch("/api/v1/users/me").then((r) => r.status)), 401, "the other tab's call");
+  });
+
+  await context.close();
+  await consoleChecks({ browser, origin, check, assertEqual, waitFor, delivered, refreshes: () => refreshes,
+    accessTtlSeconds: ACCESS_TTL_SECONDS,
+    db: await mf.getD1Database("DB"),
   });
 } catch (err) {
   results.push({ name: "setup", ok: false });

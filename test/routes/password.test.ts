@@ -51,7 +51,7 @@ describe("password reset", () => {
     const { email } = await signedInUser();
     await requestReset(email);
     const [message] = (await waitForMessages(email, 2)).slice(-1);
-    expect(message!.text).toContain("http://localhost:3000/reset-password?token=");
+    expect(message!.text).toContain("http://127.0.0.1:8787/reset-password?token=");
   });
 
   it("refuses a weak new password without spending the code", async () => {

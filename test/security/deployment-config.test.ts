@@ -58,7 +58,7 @@ describe("deployment configuration", () => {
 
   it("refuses to serve with the defaults alone, naming what the deployer must set", async () => {
     const bare = envOf({ ...wranglerVars, ...SECRETS });
-    expect(configError(bare).settings).toEqual(expect.arrayContaining(["PUBLIC_BASE_URL", "FRONTEND_URL", "JWT_ISSUER"]));
+    expect(configError(bare).settings).toEqual(expect.arrayContaining(["PUBLIC_BASE_URL", "JWT_ISSUER"]));
     await expectProblem(await fetchWith(bare, "/api/v1/auth/login", { method: "POST", body: "{}" }), 503, "service_unavailable");
 
     // URLs set, providers' secrets not: still refused.
@@ -84,6 +84,8 @@ describe("deployment configuration", () => {
     expect(config.mail.provider).toBe("console");
     expect(config.sms.provider).toBe("console");
     expect(config.corsOrigins).toContain("http://localhost:3000");
+    // Emailed links and the Google hand-off land on this server's own console.
+    expect(config.frontendUrl).toBe("http://127.0.0.1:8787");
 
     expect((await fetchWith(dev, "/health")).status).toBe(200);
     const phone = uniquePhone();
@@ -95,6 +97,14 @@ describe("deployment configuration", () => {
     expect(sent.status).toBe(200);
     // Development's echo of the code: the sign that console delivery is on.
     expect((await sent.json<Json>()).otp).toMatch(/^\d{6}$/);
+  });
+
+  it("FRONTEND_URL empty or unset is the service's own origin, where the console serves the linked pages", () => {
+    const deployed = { ...wranglerVars, ...SECRETS, ...DEPLOYER_URLS, ...PROVIDER_SECRETS };
+    expect(loadConfig(envOf({ ...deployed, FRONTEND_URL: "" })).frontendUrl).toBe("https://auth.example.com");
+    const { FRONTEND_URL: _, ...unset } = deployed;
+    expect(loadConfig(envOf(unset)).frontendUrl).toBe("https://auth.example.com");
+    expect(loadConfig(envOf(deployed)).frontendUrl).toBe("https://app.example.com");
   });
 
   it("answers 503 on every route in production with console delivery, and logs the settings once", async () => {

@@ -1,0 +1,67 @@
+import { auth } from "../auth";
+import { countdown, field, form, h, render, showError } from "../dom";
+import { afterSignIn } from "./after-sign-in";
+
+export async function loginPage(): Promise<void> {
+  const query = new URLSearchParams(location.search);
+  const note = query.has("verified")
+    ? "Email verified successfully. You can now log in."
+    : query.has("reset")
+      ? "Your password was changed. Sign in with the new one."
+      : "";
+  const google = h("button", { type: "button", class: "secondary" }, "Continue with Google");
+  google.addEventListener("click", async () => location.assign(await auth.googleStartUrl(`${location.origin}/auth/callback`)));
+  render(
+    "Sign in",
+    note ? h("p", { class: "ok", role: "status" }, note) : "",
+    form(
+      "Sign in",
+      [
+        field("Email", "email", { type: "email", autocomplete: "email", value: query.get("email") ?? "", required: true }),
+        field("Password", "password", { type: "password", autocomplete: "current-password", required: true }),
+      ],
+      async (v) => afterSignIn(await auth.login({ email: v.email!, password: v.password!, device_name: deviceName() })),
+    ),
+    h("p", {}, h("a", { href: "/forgot-password" }, "Forgot your password?"), " · ", h("a", { href: "/signup" }, "Create an account")),
+    h("h2", {}, "With your phone"),
+    phoneForm(),
+    h("h2", {}, "With Google"),
+    google,
+  );
+}
+
+/** The phone number first; then its six-digit code, with a resend button counting down. */
+function phoneForm(): HTMLElement {
+  const box = h("div", {});
+  let phone = "";
+  const resend = h("button", { type: "button", class: "secondary" }, "Send code again");
+  const codeForm = form(
+    "Verify",
+    [field("Verification code", "otp", { inputmode: "numeric", autocomplete: "one-time-code", pattern: "[0-9]{6}", maxlength: "6", required: true })],
+    async (v) => afterSignIn(await auth.verifyPhoneOtp({ phone, otp: v.otp!.trim(), device_name: deviceName() })),
+  );
+  const send = async () => {
+    const sent = await auth.sendPhoneOtp({ phone });
+    phone = sent.phone;
+    countdown(resend, "Send code again", sent.resend_after_seconds);
+    const hint = "otp" in sent && sent.otp ? ` (development code: ${String(sent.otp)})` : "";
+    box.replaceChildren(h("p", { role: "status" }, `We sent a code to ${sent.phone}.${hint}`), codeForm, resend);
+    codeForm.querySelector("input")?.focus();
+  };
+  resend.addEventListener("click", () => send().catch((err) => showError(codeForm, err)));
+  box.append(
+    form("Send code", [field("Phone number", "phone", { type: "tel", autocomplete: "tel", required: true })], async (v) => {
+      phone = v.phone!;
+      await send();
+    }),
+  );
+  return box;
+}
+
+/** A readable name for the sessions list ("Chrome on Linux"); the service also keeps the user agent. */
+function deviceName(): string {
+  const ua = navigator.userAgent;
+  const browser = /Edg\//.test(ua) ? "Edge" : /Firefox\//.test(ua) ? "Firefox" : /Chrome\//.test(ua) ? "Chrome" : /Safari\//.test(ua) ? "Safari" : "Browser";
+  const os = /Android/.test(ua) ? "Android" : /iPhone|iPad/.test(ua) ? "iOS" : /Mac OS/.test(ua) ? "macOS" : /Windows/.test(ua) ? "Windows" : /Linux/.test(ua) ? "Linux" : "";
+  return os ? `${browser} on ${os}` : browser;
+}

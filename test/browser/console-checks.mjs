@@ -1,0 +1,221 @@
+// The web console in headless Chromium, found by its labels and button texts as a person finds it
+// (api.md "Web console"). Run by run.mjs, which serves the Worker (console included) at `origin`.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+export const SCREENSHOTS = new URL("screenshots/", import.meta.url).pathname;
+const PASSWORD = "correct horse battery staple";
+const NEW_PASSWORD = "a brand new passphrase here";
+
+// A 1×1 PNG: KYC checks a file's type by its bytes.
+const PNG = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==", "base64");
+
+/** `t`: { browser, origin, check, assertEqual, waitFor, delivered, refreshes(), accessTtlSeconds, db (the Worker's D1) }. */
+export async function consoleChecks(t) {
+  const { browser, origin, check, assertEqual, waitFor } = t;
+  const newPage = async (viewport) => {
+    const context = await browser.newContext(viewport ? { viewport } : {});
+    const page = await context.newPage();
+    page.on("pageerror", (err) => console.log(`    page error: ${err.message}`));
+    return page;
+  };
+  const button = (page, name) => page.getByRole("button", { name, exact: true });
+  const label = (page, name) => page.getByLabel(name, { exact: true });
+  const mailTo = async (email, pattern) => {
+    await waitFor(`an email to ${email} matching ${pattern}`, () => t.delivered.some((m) => m.to === email && pattern.test(m.text)));
+    return t.delivered.filter((m) => m.to === email && pattern.test(m.text)).at(-1).text;
+  };
+  const codeIn = (text) => /\b(\d{6})\b/.exec(text)[1];
+  const linkIn = (text, path) => new RegExp(`https?://\\S+${path}\\?token=[^\\s"]+`).exec(text)[0];
+  const unique = () => crypto.randomUUID().slice(0, 10);
+
+  async function signUp(page, email, { name = "Console User", role } = {}) {
+    await page.goto(`${origin}/signup`);
+    await label(page, "Full name").fill(name);
+    if (role) await page.getByLabel(role, { exact: true }).check();
+    await label(page, "Email").fill(email);
+    await label(page, "Password").fill(PASSWORD);
+    await button(page, "Create account").click();
+    await page.getByText("Check your email").waitFor();
+  }
+
+  const signedUp = `console-${unique()}@example.com`;
+  await check("console: sign up, the code from the delivery log, verify, land on /account", async () => {
+    const page = await newPage();
+    await signUp(page, signedUp);
+    await label(page, "Verification code").fill(codeIn(await mailTo(signedUp, /verification code/i)));
+    await button(page, "Verify").click();
+    await page.waitForURL(`${origin}/account`);
+    await page.getByText("This device").waitFor();
+    assertEqual(await page.getByRole("list", { name: "Sessions" }).getByRole("listitem").count(), 1, "sessions listed");
+    await page.context().close();
+  });
+
+  await check("console: the emailed link, opened in the browser, verifies with the password and shows the login page", async () => {
+    const page = await newPage();
+    const email = `link-${unique()}@example.com`;
+    await signUp(page, email);
+    const link = linkIn(await mailTo(email, /verify-email\?token=/), "/verify-email");
+    assertEqual(link.startsWith(`${origin}/verify-email?token=`), true, `the link lands on the console (${link})`);
+    await page.goto(link);
+    await label(page, "Password").fill(PASSWORD);
+    await button(page, "Verify").click();
+    await page.waitForURL((url) => url.pathname === "/login");
+    await page.getByText("Email verified").waitFor();
+    await button(page, "Sign in").waitFor();
+    await page.context().close();
+  });
+
+  await check("console: phone sign-in with the development code; the resend button counts down", async () => {
+    const page = await newPage();
+    await page.goto(`${origin}/login`);
+    await label(page, "Phone number").fill(`017${String(Math.floor(Math.random() * 1e8)).padStart(8, "0")}`);
+    await button(page, "Send code").click();
+    const status = await page.getByText(/development code: \d{6}/).textContent();
+    const resend = page.getByRole("button", { name: /^Send code again/ });
+    const first = Number(/\((\d+)s\)/.exec(await resend.textContent())?.[1]);
+    assertEqual(first > 0 && (await resend.isDisabled()), true, "the resend button waits");
+    await page.waitForTimeout(2100);
+    const later = Number(/\((\d+)s\)/.exec(await resend.textContent())?.[1]);
+    assertEqual(later < first, true, `the countdown moves (${first} → ${later})`);
+    await label(page, "Verification code").fill(/development code: (\d{6})/.exec(status)[1]);
+    await button(page, "Verify").click();
+    await page.waitForURL(`${origin}/account`);
+    await page.getByText("This device").waitFor();
+    await page.context().close();
+  });
+
+  await check("console: forgot password, the reset page from the emailed link, sign in with the new password", async () => {
+    const page = await newPage();
+    await page.goto(`${origin}/forgot-password`);
+    await label(page, "Email").fill(signedUp);
+    await button(page, "Send reset link").click();
+    await page.getByText("Check your email").waitFor();
+    await page.goto(linkIn(await mailTo(signedUp, /reset-password\?token=/), "/reset-password"));
+    await label(page, "New password").fill(NEW_PASSWORD);
+    await button(page, "Set password").click();
+    await page.waitForURL((url) => url.pathname === "/login");
+    await label(page, "Email").fill(signedUp);
+    await label(page, "Password").fill(NEW_PASSWORD);
+    await button(page, "Sign in").click();
+    await page.waitForURL(`${origin}/account`);
+    await page.context().close();
+  });
+
+  await check("console: two tabs on /account survive an access-token expiry with one refresh; Sign out everywhere signs both out", async () => {
+    const context = await browser.newContext();
+    const [one, two] = [await context.newPage(), await context.newPage()];
+    await one.goto(`${origin}/login`);
+    await label(one, "Email").fill(signedUp);
+    await label(one, "Password").fill(NEW_PASSWORD);
+    await button(one, "Sign in").click();
+    await one.waitForURL(`${origin}/account`);
+    await one.getByText("This device").waitFor();
+    await two.goto(`${origin}/account`);
+    await two.getByText("This device").waitFor();
+    await one.waitForTimeout((t.accessTtlSeconds + 1) * 1000);
+    const before = t.refreshes();
+    await Promise.all([one.reload(), two.reload()]);
+    await Promise.all([one.getByText("This device").waitFor(), two.getByText("This device").waitFor()]);
+    assertEqual(t.refreshes() - before, 1, "refresh requests for both tabs");
+    await button(one, "Sign out everywhere").click();
+    await Promise.all([one.waitForURL((url) => url.pathname === "/login"), two.waitForURL((url) => url.pathname === "/login")]);
+    await context.close();
+  });
+
+  async function signUpAndVerify(page, email, options) {
+    await signUp(page, email, options);
+    await label(page, "Verification code").fill(codeIn(await mailTo(email, /verification code/i)));
+    await button(page, "Verify").click();
+    await page.waitForURL(`${origin}/account`);
+  }
+  async function signIn(page, email, password) {
+    await page.goto(`${origin}/login`);
+    await label(page, "Email").fill(email);
+    await label(page, "Password").fill(password);
+    await button(page, "Sign in").click();
+    await page.waitForURL(`${origin}/account`);
+  }
+
+  const admin = `admin-${unique()}@example.com`;
+  await check("console: a provider submits KYC with a PNG; an admin sees the image on /admin/kyc/{id} and approves; /provider opens without a new login", async () => {
+    const provider = await newPage();
+    const providerEmail = `provider-${unique()}@example.com`;
+    const providerName = `Provider ${unique()}`;
+    await signUpAndVerify(provider, providerEmail, { name: providerName, role: "Provider" });
+    await provider.goto(`${origin}/provider`);
+    await provider.getByText("not verified yet").waitFor();
+    await provider.goto(`${origin}/admin/kyc`);
+    await provider.getByRole("heading", { name: "Not allowed" }).waitFor();
+    await provider.goto(`${origin}/kyc`);
+    await label(provider, "Document type").selectOption("passport");
+    await label(provider, "Front").setInputFiles({ name: "passport.png", mimeType: "image/png", buffer: PNG });
+    await waitFor("the preview of the chosen file", () => provider.locator("img.preview").first().evaluate((img) => !img.hidden && img.naturalWidth === 1));
+    await button(provider, "Submit").click();
+    await provider.getByText("PENDING").waitFor();
+
+    // The first admin, made as `npm run set-role` does: the role changed in D1.
+    const adminPage = await newPage();
+    await signUpAndVerify(adminPage, admin, { name: "Console Admin" });
+    await t.db.prepare("UPDATE users SET role = 'ADMIN' WHERE email = ?").bind(admin).run();
+    await signIn(adminPage, admin, PASSWORD);
+    await adminPage.goto(`${origin}/admin/kyc`);
+    await adminPage.getByRole("link", { name: providerName }).click();
+    await adminPage.waitForURL(/\/admin\/kyc\/[0-9a-f-]{36}$/);
+    const image = adminPage.locator("img.doc");
+    await image.waitFor({ state: "attached" });
+    await waitFor("the document image to load", () => image.evaluate((img) => img.complete && img.naturalWidth === 1));
+    await button(adminPage, "Approve").click();
+    await adminPage.getByText("status APPROVED").waitFor();
+    await adminPage.context().close();
+
+    await provider.goto(`${origin}/provider`);
+    await provider.getByRole("heading", { name: "Provider dashboard" }).waitFor();
+    await provider.locator("p.ok").waitFor();
+    await provider.context().close();
+  });
+
+  await check("console: every page at 360 px wide has no horizontal scroll (screenshots in test/browser/screenshots/)", async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    const page = await newPage({ width: 360, height: 740 });
+    const signedIn = [
+      ["account", "/account"],
+      ["kyc", "/kyc"],
+      ["provider", "/provider"],
+      ["admin-kyc", "/admin/kyc?status=APPROVED"],
+      ["admin-users", "/admin/users"],
+      ["admin-audit", "/admin/audit"],
+    ];
+    const open = [
+      ["signup", "/signup"],
+      ["verify-email", `/verify-email?email=${encodeURIComponent(signedUp)}`],
+      ["verify-email-link", "/verify-email?token=not-a-real-token"],
+      ["forgot-password", "/forgot-password"],
+      ["reset-password", "/reset-password?token=not-a-real-token"],
+      ["auth-callback", "/auth/callback#error=access_denied"],
+      ["login", "/login"],
+    ];
+    const overflowing = [];
+    const shoot = async (name, path) => {
+      await page.goto(`${origin}${path}`);
+      await page.locator("main h1").waitFor();
+      await page.waitForLoadState("networkidle");
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      if (width > 360) overflowing.push(`${name}: ${width}px`);
+      await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+    };
+    for (const [name, path] of open) await shoot(name, path);
+    // The admin sees every page (a customer would see "Not allowed" on the admin ones).
+    await label(page, "Email").fill(admin);
+    await label(page, "Password").fill(PASSWORD);
+    await button(page, "Sign in").click();
+    await page.waitForURL(`${origin}/account`);
+    for (const [name, path] of signedIn) await shoot(name, path);
+    await page.goto(`${origin}/admin/kyc?status=APPROVED`);
+    await page.locator("ul.list a").first().click();
+    await page.locator("img.doc").first().waitFor({ state: "attached" });
+    await shoot("admin-kyc-application", new URL(page.url()).pathname);
+    assertEqual(overflowing, [], "pages wider than the screen");
+    await page.context().close();
+  });
+}
