@@ -6,6 +6,8 @@ export class AuthError extends Error {
     readonly code: string,
     readonly detail: string,
     readonly errors: { path: string; message: string }[] = [],
+    /** Seconds to wait before trying again (the `Retry-After` of a 429), when the answer says. */
+    readonly retryAfter?: number,
   ) {
     super(detail || code);
     this.name = "AuthError";
@@ -14,5 +16,6 @@ export class AuthError extends Error {
 
 export async function errorFrom(res: Response): Promise<AuthError> {
   const p = (await res.json().catch(() => ({}))) as Partial<AuthError>;
-  return new AuthError(res.status, p.code ?? "http_error", p.detail ?? res.statusText, p.errors);
+  const retryAfter = Number(res.headers.get("Retry-After") ?? NaN);
+  return new AuthError(res.status, p.code ?? "http_error", p.detail ?? res.statusText, p.errors, Number.isFinite(retryAfter) ? retryAfter : undefined);
 }

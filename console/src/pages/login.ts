@@ -48,7 +48,12 @@ function phoneForm(): HTMLElement {
     box.replaceChildren(h("p", { role: "status" }, `We sent a code to ${sent.phone}.${hint}`), codeForm, resend);
     codeForm.querySelector("input")?.focus();
   };
-  resend.addEventListener("click", () => send().catch((err) => showError(codeForm, err)));
+  resend.addEventListener("click", () =>
+    send().catch((err: { status?: number; retryAfter?: number }) => {
+      showError(codeForm, err);
+      if (err.status === 429 && err.retryAfter) countdown(resend, "Send code again", err.retryAfter);
+    }),
+  );
   box.append(
     form("Send code", [field("Phone number", "phone", { type: "tel", autocomplete: "tel", required: true })], async (v) => {
       phone = v.phone!;

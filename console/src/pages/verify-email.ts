@@ -25,7 +25,9 @@ export async function verifyEmailPage(): Promise<void> {
       countdown(resend, "Resend code", RESEND_SECONDS);
     } catch (err) {
       showError(codeForm, err);
-      if ((err as { status?: number }).status === 429) countdown(resend, "Resend code", RESEND_SECONDS);
+      // The server's Retry-After says how long the cooldown really has left.
+      const limited = err as { status?: number; retryAfter?: number };
+      if (limited.status === 429) countdown(resend, "Resend code", limited.retryAfter ?? RESEND_SECONDS);
     }
   });
   if (email) countdown(resend, "Resend code", RESEND_SECONDS);
