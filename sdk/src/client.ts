@@ -19,6 +19,15 @@ type KycFiles = Omit<Form<"/api/v1/kyc/submit", "post">, "front" | "back" | "sel
 /** Access tokens with less than this left are refreshed before use. */
 const REFRESH_MARGIN_MS = 60_000;
 
+/**
+ * How long before expiry a token is refreshed: a minute, or a quarter of its lifetime when that is
+ * shorter, so that a service with very short tokens is not asked for a new pair on every call (each
+ * needless rotation is one more chance for tabs to cross).
+ */
+function refreshMargin(s: Session): number {
+  return s.obtained_at ? Math.min(REFRESH_MARGIN_MS, (s.expires_at - s.obtained_at) / 4) : REFRESH_MARGIN_MS;
+}
+
 export function createAuthClient(options: AuthClientOptions) {
   const base = options.baseUrl.replace(/\/+$/, "");
   const storage = options.storage ?? defaultStorage();
@@ -69,7 +78,7 @@ export function createAuthClient(options: AuthClientOptions) {
   /** The app's own calls: the Bearer token, a refresh shortly before expiry, one retry after a 401. */
   async function authFetch(input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> {
     let s = await store.read();
-    if (s && s.expires_at - Date.now() < REFRESH_MARGIN_MS) s = await store.refresh(s.refresh_token);
+    if (s && s.expires_at - Date.now() < refreshMargin(s)) s = await store.refresh(s.refresh_token);
     const attempt = (session: Session | null) => {
       const headers = new Headers(init.headers ?? (input instanceof Request ? input.headers : undefined));
       if (session) headers.set("Authorization", `Bearer ${session.access_token}`);

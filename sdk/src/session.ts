@@ -7,6 +7,8 @@ export type Session = {
   refresh_token: string;
   /** When the access token expires, in epoch milliseconds. */
   expires_at: number;
+  /** When this client obtained it, in epoch milliseconds (absent in sessions stored by older versions). */
+  obtained_at?: number;
   refresh_expires_at: string | null;
   /** The user as of the last sign-in (a refresh answers no user). */
   user: User | null;
@@ -62,6 +64,7 @@ export function sessionStore(storage: AuthStorage, rotate: (s: Session) => Promi
       access_token: t.access_token,
       refresh_token: t.refresh_token,
       expires_at: t.access_expires_at ? Date.parse(t.access_expires_at) : Date.now() + t.expires_in * 1000,
+      obtained_at: Date.now(),
       refresh_expires_at: t.refresh_expires_at ?? null,
       user: t.user ?? user,
     };
