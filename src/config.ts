@@ -90,6 +90,21 @@ const ConfigSchema = z.object({
     .pipe(z.array(PrivateJwk).min(1)),
   CODE_HMAC_SECRET: z.string().min(32),
   REFRESH_TOKEN_SECRET: z.string().min(32),
+  // "<key id>:<32 bytes, base64url>[,<older key id>:<key>...]": the first encrypts, all decrypt.
+  MFA_ENCRYPTION_KEYS: z
+    .string()
+    .transform((text, ctx) => {
+      const keys = text.split(",").map((entry) => entry.trim()).filter(Boolean).map((entry) => {
+        const [id, key] = entry.split(":");
+        return { id: id ?? "", key: key ?? "" };
+      });
+      const valid = keys.length > 0 && keys.every((k) => /^[A-Za-z0-9_-]{1,32}$/.test(k.id) && /^[A-Za-z0-9_-]{43}$/.test(k.key));
+      if (!valid) {
+        ctx.addIssue({ code: "custom", message: "MFA_ENCRYPTION_KEYS must be id:key pairs (32-byte base64url keys)" });
+        return z.NEVER;
+      }
+      return keys;
+    }),
 });
 
 type Parsed = z.output<typeof ConfigSchema>;
@@ -144,6 +159,8 @@ export type Config = Readonly<{
   signingKeysSource: string;
   codeSecret: string;
   refreshSecret: string;
+  /** AES-256-GCM keys for second-factor secrets at rest, by id; the first encrypts. */
+  mfaKeys: ReadonlyArray<{ id: string; key: string }>;
 }>;
 
 /** A deployment this service refuses to run: the settings to fix, by name (never their values). */
@@ -248,5 +265,6 @@ function build(v: Parsed, signingKeysSource: string): Config {
     signingKeysSource,
     codeSecret: v.CODE_HMAC_SECRET,
     refreshSecret: v.REFRESH_TOKEN_SECRET,
+    mfaKeys: v.MFA_ENCRYPTION_KEYS,
   };
 }
