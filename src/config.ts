@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ROLES, type Role } from "./domain/roles";
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const flag = (fallback: boolean) =>
@@ -74,6 +75,14 @@ const ConfigSchema = z.object({
   GOOGLE_CLIENT_ID: optionalSecret,
   GOOGLE_CLIENT_SECRET: optionalSecret,
   CORS_ALLOWED_ORIGINS: z.string().default(""),
+  // Roles whose users must enrol a second factor before any admin route answers them.
+  MFA_REQUIRED_ROLES: z
+    .string()
+    .default("ADMIN")
+    .transform((text) => text.split(",").map((r) => r.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(ROLES))),
+  // The issuer an authenticator app shows next to the account name.
+  TOTP_ISSUER: z.string().min(1).default("edge-auth"),
   KYC_MAX_FILE_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
   KYC_WEBHOOK_SECRET: optionalSecret,
   AUDIT_RETENTION_DAYS: seconds(180),
@@ -154,6 +163,9 @@ export type Config = Readonly<{
   auditRetentionDays: number;
   /** Browser origins allowed to call the API (bearer tokens, no cookies); empty: none. */
   corsOrigins: string[];
+  /** Users with one of these roles must have a second factor to use admin routes. */
+  mfaRequiredRoles: readonly Role[];
+  totpIssuer: string;
   signingKeys: ReadonlyArray<Record<string, unknown> & { kid: string }>;
   /** The raw secret, as a cache key for imported keys that survives a new env object. */
   signingKeysSource: string;
@@ -261,6 +273,8 @@ function build(v: Parsed, signingKeysSource: string): Config {
     kyc: { maxFileBytes: v.KYC_MAX_FILE_BYTES, webhookSecret: v.KYC_WEBHOOK_SECRET },
     auditRetentionDays: v.AUDIT_RETENTION_DAYS,
     corsOrigins: v.CORS_ALLOWED_ORIGINS.split(",").map((o) => o.trim()).filter(Boolean),
+    mfaRequiredRoles: v.MFA_REQUIRED_ROLES,
+    totpIssuer: v.TOTP_ISSUER,
     signingKeys: v.JWT_SIGNING_KEYS,
     signingKeysSource,
     codeSecret: v.CODE_HMAC_SECRET,

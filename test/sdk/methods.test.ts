@@ -16,7 +16,7 @@ import {
   uniquePhone,
   waitForMessages,
 } from "../helpers";
-import { JPEG, PNG } from "../helpers";
+import { enrolTotp, JPEG, PNG } from "../helpers";
 import { sdkClient, tokenResponse, type Sent } from "./sdk-helpers";
 
 // Not the SDK's to call: service routes, the KYC provider's webhook, and the Google browser flow's
@@ -39,6 +39,7 @@ function tracked(options: Parameters<typeof sdkClient>[0] = {}) {
 
 async function adminClient() {
   const admin = await signedInUser({}, "sdk-admin");
+  await enrolTotp(admin.tokens.access_token);
   await env.DB.prepare("UPDATE users SET role = 'ADMIN' WHERE id = ?").bind(admin.tokens.user.id).run();
   const { client } = tracked({ deviceId: "sdk-admin" });
   await client.setSession(tokenResponse(admin.tokens));
