@@ -15,14 +15,15 @@ export function totpCode(secret: string, steps = 0, at = Date.now()): string {
  * Enrols and confirms an authenticator app for the holder of `token`; the confirming code is the
  * current step's, so the next accepted code must be a later step's (`totpCode(secret, 1)`).
  */
-export async function enrolTotp(token: string): Promise<{ secret: string; recoveryCodes: string[] }> {
+export async function enrolTotp(token: string): Promise<{ secret: string; recoveryCodes: string[]; confirmedWith: string }> {
   const started = await authed(token, "/users/me/mfa/totp", { method: "POST" });
   expect(started.status).toBe(200);
   const { secret } = (await started.json()) as { secret: string };
-  const confirmed = await post("/users/me/mfa/totp/confirm", { code: totpCode(secret) }, { authorization: `Bearer ${token}` });
+  const confirmedWith = totpCode(secret);
+  const confirmed = await post("/users/me/mfa/totp/confirm", { code: confirmedWith }, { authorization: `Bearer ${token}` });
   expect(confirmed.status).toBe(200);
   const { recovery_codes } = (await confirmed.json()) as { recovery_codes: string[] };
-  return { secret, recoveryCodes: recovery_codes };
+  return { secret, recoveryCodes: recovery_codes, confirmedWith };
 }
 
 /** A sign-in answer that must be the second-factor challenge; returns its mfa_token. */
