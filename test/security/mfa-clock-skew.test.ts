@@ -1,5 +1,5 @@
 // Invariant: a TOTP code is accepted within one 30-second step of the server's clock either way
-// (RFC 6238 §5.2) and refused two steps away. The domain is called with `now` chosen; the codes are
+// (RFC 6238 §5.2) and refused two steps away; an mfa_token lives five minutes. The domain is called with `now` chosen; the codes are
 // made for chosen times with otpauth.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
@@ -43,6 +43,21 @@ describe("TOTP clock skew", () => {
       await expect(result).rejects.toMatchObject({ code: "invalid_code", status: 400 });
       await settle();
     }
+  });
+
+  it("an mfa_token past its five minutes is invalid_mfa_token, even with a right code", async () => {
+    const { tokens } = await signedInUser();
+    const { secret } = await enrolTotp(tokens.access_token as string);
+    const { deps, settle } = testDeps();
+    const user = (await findUserById(database(env.DB), tokens.user.id))!;
+    const opened = Date.now() + HOUR;
+    const { mfaToken } = await openMfaChallenge(deps, user, { method: "password", device: DEVICE, meta: NO_META, now: opened });
+    const late = opened + 300_000;
+    await expect(verifyMfa(deps, { mfaToken, method: "totp", code: totpCode(secret, 0, late) }, NO_META, late)).rejects.toMatchObject({
+      code: "invalid_mfa_token",
+      status: 401,
+    });
+    await settle();
   });
 
   it("places a code in its step: the step of now ± 1, never further", () => {
