@@ -1,4 +1,4 @@
-import { and, count, eq, isNull } from "drizzle-orm";
+import { and, count, eq, isNull, sql } from "drizzle-orm";
 import type { SealedSecret } from "../domain/mfa-secrets";
 import type { Db } from "./db";
 import { mfaRecoveryCodes, mfaTotp } from "./schema";
@@ -33,21 +33,34 @@ export async function putPendingTotp(db: Db, userId: string, sealed: SealedSecre
 
 /**
  * Turns on the pending factor whose ciphertext the caller checked the code against, with a new set of
- * recovery codes, in one transaction; false when it changed meanwhile (restarted or confirmed).
+ * recovery codes, in one transaction; false when it changed meanwhile (restarted or confirmed by a
+ * parallel request). The codes are written only while that pending row exists, so a losing confirm
+ * cannot replace the codes a winning one has shown.
  */
 export async function activateTotp(db: Db, userId: string, ciphertext: string, codeHashes: string[], now: Date): Promise<boolean> {
-  const [activated] = await db.batch([
-    db
-      .update(mfaTotp)
-      .set({ confirmedAt: now })
-      .where(and(eq(mfaTotp.userId, userId), eq(mfaTotp.secretCiphertext, ciphertext), isNull(mfaTotp.confirmedAt)))
-      .returning({ userId: mfaTotp.userId }),
-    db.delete(mfaRecoveryCodes).where(eq(mfaRecoveryCodes.userId, userId)),
-    db.insert(mfaRecoveryCodes).values(codeHashes.map((codeHash) => ({ userId, codeHash, createdAt: now }))),
+  const pending = and(eq(mfaTotp.userId, userId), eq(mfaTotp.secretCiphertext, ciphertext), isNull(mfaTotp.confirmedAt));
+  const at = now.getTime();
+  const results = await db.batch([
+    db.delete(mfaRecoveryCodes).where(
+      and(eq(mfaRecoveryCodes.userId, userId), sql`EXISTS (SELECT 1 FROM ${mfaTotp} WHERE ${pending})`),
+    ),
+    // One row per code, selected from the pending factor's row (the user id is its key): none once it is gone.
+    ...codeHashes.map((hash) =>
+      db.insert(mfaRecoveryCodes).select(
+        db
+          .select({
+            userId: mfaTotp.userId,
+            codeHash: sql<string>`${hash}`.as("code_hash"),
+            usedAt: sql<null>`NULL`.as("used_at"),
+            createdAt: sql<number>`${at}`.as("created_at"),
+          })
+          .from(mfaTotp)
+          .where(pending),
+      ),
+    ),
+    db.update(mfaTotp).set({ confirmedAt: now }).where(pending).returning({ userId: mfaTotp.userId }),
   ]);
-  if (activated.length > 0) return true;
-  // Nothing activated: the codes written above belong to nobody's factor; a later confirm replaces them.
-  return false;
+  return (results.at(-1) as unknown[]).length > 0;
 }
 
 export async function replaceRecoveryCodes(db: Db, userId: string, codeHashes: string[], now: Date): Promise<void> {
