@@ -1,4 +1,4 @@
-// Development and test secrets: an Ed25519 signing key (JWK) and two HMAC keys, made on this machine.
+// Development and test secrets: an Ed25519 signing key (JWK) two HMAC keys and the key that encrypts second-factor secrets, made on this machine.
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 
 export function signingJwk(kid) {
@@ -11,5 +11,6 @@ export function devSecrets(kidPrefix = "dev") {
     JWT_SIGNING_KEYS: JSON.stringify([signingJwk(`${kidPrefix}-${Date.now().toString(36)}`)]),
     CODE_HMAC_SECRET: randomBytes(32).toString("base64url"),
     REFRESH_TOKEN_SECRET: randomBytes(32).toString("base64url"),
+    MFA_ENCRYPTION_KEYS: `${kidPrefix}-mfa-1:${randomBytes(32).toString("base64url")}`,
   };
 }

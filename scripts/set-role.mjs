@@ -86,3 +86,9 @@ const user = changed[0];
 console.log(`${user.email} (${user.id}) now has role ${user.role} in the ${remote ? "remote" : "local"} database.`);
 if (!user.is_active) console.log("Note: this account is deactivated; an admin can reactivate it with PATCH /api/v1/admin/users/{id}.");
 console.log("It takes effect on the user's next request: role checks read the stored role, no new sign-in needed.");
+if (user.role === "ADMIN") {
+  console.log(
+    "Reminder: roles in MFA_REQUIRED_ROLES (default ADMIN) must enrol a second factor before any admin route answers them: " +
+      "POST /api/v1/users/me/mfa/totp, then POST /api/v1/users/me/mfa/totp/confirm with a first code.",
+  );
+}

@@ -1,3 +1,4 @@
+import { mfaAuthRoutes, mfaUserRoutes } from "./routes/mfa";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
@@ -71,7 +72,9 @@ const api = new Hono<AppEnv>({ strict: false })
   .route("/auth", googleRoutes)
   .route("/auth", phoneRoutes)
   .route("/auth", passwordRoutes)
+  .route("/auth", mfaAuthRoutes)
   .route("/users", userRoutes)
+  .route("/users", mfaUserRoutes)
   .route("/kyc", kycRoutes)
   .route("/admin/kyc", adminKycRoutes)
   .route("/provider", providerRoutes)

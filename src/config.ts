@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ROLES, type Role } from "./domain/roles";
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const flag = (fallback: boolean) =>
@@ -75,6 +76,14 @@ const ConfigSchema = z.object({
   GOOGLE_CLIENT_ID: optionalSecret,
   GOOGLE_CLIENT_SECRET: optionalSecret,
   CORS_ALLOWED_ORIGINS: z.string().default(""),
+  // Roles whose users must enrol a second factor before any admin route answers them.
+  MFA_REQUIRED_ROLES: z
+    .string()
+    .default("ADMIN")
+    .transform((text) => text.split(",").map((r) => r.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(ROLES))),
+  // The issuer an authenticator app shows next to the account name.
+  TOTP_ISSUER: z.string().min(1).default("edge-auth"),
   KYC_MAX_FILE_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
   KYC_WEBHOOK_SECRET: optionalSecret,
   AUDIT_RETENTION_DAYS: seconds(180),
@@ -91,6 +100,21 @@ const ConfigSchema = z.object({
     .pipe(z.array(PrivateJwk).min(1)),
   CODE_HMAC_SECRET: z.string().min(32),
   REFRESH_TOKEN_SECRET: z.string().min(32),
+  // "<key id>:<32 bytes, base64url>[,<older key id>:<key>...]": the first encrypts, all decrypt.
+  MFA_ENCRYPTION_KEYS: z
+    .string()
+    .transform((text, ctx) => {
+      const keys = text.split(",").map((entry) => entry.trim()).filter(Boolean).map((entry) => {
+        const [id, key] = entry.split(":");
+        return { id: id ?? "", key: key ?? "" };
+      });
+      const valid = keys.length > 0 && keys.every((k) => /^[A-Za-z0-9_-]{1,32}$/.test(k.id) && /^[A-Za-z0-9_-]{43}$/.test(k.key));
+      if (!valid) {
+        ctx.addIssue({ code: "custom", message: "MFA_ENCRYPTION_KEYS must be id:key pairs (32-byte base64url keys)" });
+        return z.NEVER;
+      }
+      return keys;
+    }),
 });
 
 type Parsed = z.output<typeof ConfigSchema>;
@@ -140,11 +164,16 @@ export type Config = Readonly<{
   auditRetentionDays: number;
   /** Browser origins allowed to call the API (bearer tokens, no cookies); empty: none. */
   corsOrigins: string[];
+  /** Users with one of these roles must have a second factor to use admin routes. */
+  mfaRequiredRoles: readonly Role[];
+  totpIssuer: string;
   signingKeys: ReadonlyArray<Record<string, unknown> & { kid: string }>;
   /** The raw secret, as a cache key for imported keys that survives a new env object. */
   signingKeysSource: string;
   codeSecret: string;
   refreshSecret: string;
+  /** AES-256-GCM keys for second-factor secrets at rest, by id; the first encrypts. */
+  mfaKeys: ReadonlyArray<{ id: string; key: string }>;
 }>;
 
 /** A deployment this service refuses to run: the settings to fix, by name (never their values). */
@@ -245,9 +274,12 @@ function build(v: Parsed, signingKeysSource: string): Config {
     kyc: { maxFileBytes: v.KYC_MAX_FILE_BYTES, webhookSecret: v.KYC_WEBHOOK_SECRET },
     auditRetentionDays: v.AUDIT_RETENTION_DAYS,
     corsOrigins: v.CORS_ALLOWED_ORIGINS.split(",").map((o) => o.trim()).filter(Boolean),
+    mfaRequiredRoles: v.MFA_REQUIRED_ROLES,
+    totpIssuer: v.TOTP_ISSUER,
     signingKeys: v.JWT_SIGNING_KEYS,
     signingKeysSource,
     codeSecret: v.CODE_HMAC_SECRET,
     refreshSecret: v.REFRESH_TOKEN_SECRET,
+    mfaKeys: v.MFA_ENCRYPTION_KEYS,
   };
 }

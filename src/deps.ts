@@ -1,9 +1,9 @@
 import { createMiddleware } from "hono/factory";
 import { loadConfig, type Config } from "./config";
 import { mailerFor } from "./delivery/mailer";
-import { NO_SECOND_FACTORS } from "./domain/sign-in";
 import { smsSenderFor } from "./delivery/sms";
 import { writeAudit } from "./domain/audit";
+import { secondFactorsOf } from "./domain/second-factors";
 import type { Deps } from "./domain/deps";
 import { subjectsOf } from "./durable/subjects";
 import type { AppEnv } from "./http/app-env";
@@ -17,7 +17,7 @@ import { revocationsOf } from "./storage/revocations";
 
 export type StoreBindings = Pick<Env, "DB" | "KV" | "SUBJECTS">;
 
-export type Stores = Pick<Deps, "db" | "subjects" | "links" | "revocations">;
+export type Stores = Pick<Deps, "db" | "subjects" | "links" | "revocations" | "secondFactors">;
 
 const built = new WeakMap<Config, WeakMap<StoreBindings, Stores>>();
 
@@ -31,8 +31,10 @@ export function storesOf(config: Config, bindings: StoreBindings): Stores {
   if (!byBindings) built.set(config, (byBindings = new WeakMap()));
   let stores = byBindings.get(bindings);
   if (!stores) {
+    const db = database(bindings.DB);
     stores = {
-      db: database(bindings.DB),
+      db,
+      secondFactors: secondFactorsOf(db),
       subjects: subjectsOf(bindings.SUBJECTS),
       links: linksOf(bindings.KV),
       revocations: revocationsOf(config, bindings.KV),
@@ -58,7 +60,6 @@ export const withDeps = createMiddleware<AppEnv>(async (c, next) => {
     ...stores,
     mailer: mailerFor(config),
     sms: smsSenderFor(config),
-    secondFactors: NO_SECOND_FACTORS,
     defer,
     audit: (event) => {
       const at = Date.now();

@@ -10,3 +10,4 @@ export * from "./helpers/domain";
 export * from "./helpers/stored";
 export * from "./helpers/kyc";
 export * from "./helpers/time";
+export * from "./helpers/mfa";

@@ -163,6 +163,15 @@ export function createAuthClient(options: AuthClientOptions) {
     },
     googleExchange: async (body: WithDevice<Body<"/api/v1/auth/google/exchange", "post">>) =>
       signIn(call("post", "/api/v1/auth/google/exchange")({ body: await withDevice(body) })),
+    /** Finishes a sign-in that answered MFA_REQUIRED; the tokens are stored (SIGNED_IN). */
+    verifyMfa: (body: Body<"/api/v1/auth/mfa/verify", "post">) => signIn(call("post", "/api/v1/auth/mfa/verify")({ body })),
+    mfaStatus: () => call("get", "/api/v1/users/me/mfa", true)(),
+    /** The secret, otpauth URI and QR code; inactive until confirmTotp. */
+    enrollTotp: () => call("post", "/api/v1/users/me/mfa/totp", true)(),
+    confirmTotp: (body: Body<"/api/v1/users/me/mfa/totp/confirm", "post">) =>
+      call("post", "/api/v1/users/me/mfa/totp/confirm", true)({ body }),
+    disableTotp: () => call("delete", "/api/v1/users/me/mfa/totp", true)(),
+    regenerateRecoveryCodes: () => call("post", "/api/v1/users/me/mfa/recovery-codes", true)(),
     me: () => call("get", "/api/v1/users/me", true)(),
     updateProfile: (body: Body<"/api/v1/users/me", "patch">) => call("patch", "/api/v1/users/me", true)({ body }),
     submitKyc(files: KycFiles) {
@@ -176,6 +185,7 @@ export function createAuthClient(options: AuthClientOptions) {
       updateUser: (id: string, body: Body<"/api/v1/admin/users/{id}", "patch">) =>
         call("patch", "/api/v1/admin/users/{id}", true)({ params: { id }, body }),
       revokeSessions: (id: string) => call("post", "/api/v1/admin/users/{id}/revoke-sessions", true)({ params: { id } }),
+      resetMfa: (id: string) => call("post", "/api/v1/admin/users/{id}/mfa/reset", true)({ params: { id } }),
       kyc: (query: Query<"/api/v1/admin/kyc", "get"> = {}) => call("get", "/api/v1/admin/kyc", true)({ query }),
       kycApplication: (id: string) => call("get", "/api/v1/admin/kyc/{id}", true)({ params: { id } }),
       /** The document's bytes, with their checked content type. */

@@ -24,7 +24,16 @@ export type AuditAction =
   | "kyc.submitted"
   | "kyc.approved"
   | "kyc.rejected"
-  | "kyc.webhook_received";
+  | "kyc.webhook_received"
+  | "mfa.totp_enrollment_started"
+  | "mfa.totp_enabled"
+  | "mfa.totp_disabled"
+  | "mfa.recovery_codes_regenerated"
+  | "mfa.challenged"
+  | "mfa.verified"
+  | "mfa.failed"
+  | "mfa.locked"
+  | "mfa.reset";
 
 export type AuditEvent = {
   action: AuditAction;

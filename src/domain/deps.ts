@@ -48,10 +48,12 @@ export type Codes = Pick<
 >;
 /** Rate-limit counters, cooldowns and the login throttle. */
 export type Limits = Pick<Rpc, "claimCooldown" | "hit" | "beginLogin" | "loginSucceeded">;
+/** The second step of a sign-in: challenges, attempt counts, TOTP steps spent (a user's store only). */
+export type SecondStep = Pick<Rpc, "openMfaChallenge" | "beginMfaAttempt" | "finishMfaChallenge" | "acceptTotpStep" | "clearSecondStep">;
 /** The one KYC upload in flight (a user's store only). */
 export type Uploads = Pick<Rpc, "claimUpload" | "releaseUpload">;
 
-export type UserSubject = Sessions & Codes & Limits & Uploads;
+export type UserSubject = Sessions & Codes & Limits & Uploads & SecondStep;
 export type AddressSubject = Codes & Limits;
 
 /** Each subject's SubjectStore, by what it stands for (src/durable/subjects.ts names them). */

@@ -2,6 +2,7 @@ import { AppError } from "../errors";
 import { presentUser } from "../presenters";
 import type { User } from "../storage/users";
 import { userSubject, type Deps, type RequestMeta } from "./deps";
+import { openMfaChallenge, type MfaChallenge } from "./mfa-challenge";
 import { issueTokenPair, type Device, type TokenPair } from "./session-tokens";
 import { hashRefreshToken, newRefreshToken } from "./tokens";
 
@@ -11,15 +12,15 @@ import { hashRefreshToken, newRefreshToken } from "./tokens";
 
 export type SignInMethod = "password" | "email_code" | "phone" | "google" | "passkey";
 
-/** A second factor an account can be asked for. None can be enrolled yet. */
-export type SecondFactorMethod = "totp" | "passkey";
+/** A second factor an account can be asked for (a recovery code stands in for the TOTP app). */
+export type SecondFactorMethod = "totp" | "recovery_code" | "passkey";
 
 /** Which second factors an account has enrolled; the pipeline asks before it opens a session. */
 export interface SecondFactors {
   methodsFor(user: User): Promise<SecondFactorMethod[]>;
 }
 
-/** Production's answer until second factors can be enrolled: no account has one. */
+/** No account has a second factor (domain tests of flows that do not care). */
 export const NO_SECOND_FACTORS: SecondFactors = { methodsFor: async () => [] };
 
 export type SignInAttempt = {
@@ -29,13 +30,23 @@ export type SignInAttempt = {
   now: number;
   /** The authenticator verified the user itself (WebAuthn UV flag); only passkeys set it. */
   userVerified?: boolean;
+  /** The second factor verified after the first (POST /auth/mfa/verify). */
+  secondFactor?: SecondFactorMethod;
 };
 
 export type PublicUser = ReturnType<typeof presentUser>;
 
 export type SignInResult =
   | { kind: "session"; tokens: TokenPair; user: PublicUser }
-  | { kind: "second_factor"; user: User; methods: SecondFactorMethod[]; method: SignInMethod; device: Device };
+  | {
+      kind: "second_factor";
+      user: User;
+      methods: SecondFactorMethod[];
+      method: SignInMethod;
+      device: Device;
+      /** The single-use mfa_token that POST /auth/mfa/verify finishes (src/domain/mfa-challenge.ts). */
+      challenge: MfaChallenge;
+    };
 
 /**
  * A passkey used with user verification is something the user has and something they know or are
@@ -50,8 +61,17 @@ export async function completeSignIn(deps: Deps, user: User, attempt: SignInAtte
   if (!user.isActive) refuseDisabled(deps, user, attempt.method);
   if (!methodSatisfiesTwoFactors(attempt)) {
     const methods = await deps.secondFactors.methodsFor(user);
-    if (methods.length > 0) return { kind: "second_factor", user, methods, method: attempt.method, device: attempt.device };
+    if (methods.length > 0) {
+      const challenge = await openMfaChallenge(deps, user, attempt);
+      return { kind: "second_factor", user, methods, method: attempt.method, device: attempt.device, challenge };
+    }
   }
+  return { kind: "session", tokens: await openSession(deps, user, attempt), user: presentUser(user) };
+}
+
+/** The second factor was verified for a sign-in the pipeline had stopped: the session opens now. */
+export async function completeSecondFactor(deps: Deps, user: User, attempt: SignInAttempt): Promise<SignInResult> {
+  if (!user.isActive) refuseDisabled(deps, user, attempt.method);
   return { kind: "session", tokens: await openSession(deps, user, attempt), user: presentUser(user) };
 }
 
@@ -61,7 +81,7 @@ function refuseDisabled(deps: Deps, user: User, method: SignInMethod): never {
 }
 
 /** Opens the session; private to the pipeline, which has made every check before it. */
-async function openSession(deps: Deps, user: User, { method, device, meta, now }: SignInAttempt): Promise<TokenPair> {
+async function openSession(deps: Deps, user: User, { method, device, meta, now, secondFactor }: SignInAttempt): Promise<TokenPair> {
   const sessionId = crypto.randomUUID();
   const refreshToken = newRefreshToken(user.id, sessionId);
   const expiresAt = now + deps.config.refreshTtl * 1000;
@@ -87,7 +107,7 @@ async function openSession(deps: Deps, user: User, { method, device, meta, now }
   deps.audit({
     action: "login.succeeded",
     actorId: user.id,
-    details: { method, session_id: sessionId, device_id: device.deviceId },
+    details: { method, session_id: sessionId, device_id: device.deviceId, ...(secondFactor ? { second_factor: secondFactor } : {}) },
   });
   return tokens;
 }

@@ -27,6 +27,8 @@ const EXPIRIES = [
   ["session_outbox", "retry_at"],
   ["login_failures", "expires_at"],
   ["login_locks", "until"],
+  ["mfa_challenges", "expires_at"],
+  ["totp_steps", "expires_at"],
 ] as const;
 
 /** When the earliest row that expires does, or null when none is left. */

@@ -18,6 +18,7 @@ import {
 import { LimitStore } from "./limit-store";
 import { LoginThrottle, type LoginAttemptInput } from "./login-throttle";
 import { RefreshStore, type RotateInput } from "./refresh-store";
+import { SecondStepStore, type AttemptResult, type BeginAttemptInput, type FinishResult } from "./second-step-store";
 
 export { resendCooldownName, type CodeResult, type CooldownResult, type LimitInput, type RotateResult };
 
@@ -43,6 +44,7 @@ export class SubjectStore extends DurableObject<Env> {
   #limits: LimitStore;
   #logins: LoginThrottle;
   #outbox: SessionOutbox;
+  #secondStep: SecondStepStore;
   /** Whether the tables exist; reads on an object without them answer "nothing" and create none. */
   #stored: boolean;
 
@@ -58,6 +60,7 @@ export class SubjectStore extends DurableObject<Env> {
     this.#logins = new LoginThrottle(sql, schedule);
     this.#codes = new CodeStore(sql, this.#limits, schedule);
     this.#outbox = new SessionOutbox(sql, schedule);
+    this.#secondStep = new SecondStepStore(sql, this.#limits, schedule);
   }
 
   // ---- sessions and refresh tokens -------------------------------------------------------------
@@ -216,6 +219,34 @@ export class SubjectStore extends DurableObject<Env> {
     this.#logins.clear(input.budget);
   }
 
+  // ---- the second step of a sign-in (src/durable/second-step-store.ts) ---------------------------
+
+  async openMfaChallenge(input: { tokenHash: string; payload: string; now: number; ttlMs: number }): Promise<void> {
+    this.#writable();
+    this.#secondStep.open(input);
+  }
+
+  async beginMfaAttempt(input: BeginAttemptInput): Promise<AttemptResult> {
+    if (!this.#stored) return { ok: false, reason: "invalid" };
+    return this.#secondStep.begin(input);
+  }
+
+  async finishMfaChallenge(input: { tokenHash: string; now: number; totpStep?: number }): Promise<FinishResult> {
+    if (!this.#stored) return { ok: false, reason: "invalid" };
+    return this.#secondStep.finish(input);
+  }
+
+  /** A TOTP code checked outside a challenge (enrolment, step-up): its step is spent here too. */
+  async acceptTotpStep(input: { step: number; now: number }): Promise<{ ok: boolean }> {
+    this.#writable();
+    return { ok: this.#secondStep.acceptStep(input.step, input.now) };
+  }
+
+  async clearSecondStep(): Promise<void> {
+    if (!this.#stored) return;
+    this.#secondStep.clear();
+  }
+
   // ---- uploads ---------------------------------------------------------------------------------
 
   /** One KYC upload in flight per user: a second one is refused while `holder` has the slot. */
@@ -241,6 +272,7 @@ export class SubjectStore extends DurableObject<Env> {
       this.#limits.prune(now);
       this.#logins.prune(now);
       this.#refresh.prune(now);
+      this.#secondStep.prune(now);
       const next = nextExpiry(sql);
       if (next !== null) return this.ctx.storage.setAlarm(next);
       if (!holdsNothing(sql)) return;

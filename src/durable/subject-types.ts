@@ -49,5 +49,8 @@ CREATE TABLE IF NOT EXISTS slots (name TEXT PRIMARY KEY, holder TEXT NOT NULL, u
 CREATE TABLE IF NOT EXISTS login_failures (id INTEGER PRIMARY KEY, budget TEXT NOT NULL, at INTEGER NOT NULL, expires_at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS login_failures_budget ON login_failures (budget, expires_at);
 CREATE TABLE IF NOT EXISTS login_locks (budget TEXT PRIMARY KEY, until INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS mfa_challenges (
+  token_hash TEXT PRIMARY KEY, payload TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS totp_steps (id INTEGER PRIMARY KEY, step INTEGER NOT NULL, expires_at INTEGER NOT NULL);
 DROP TABLE IF EXISTS login_throttle;
 `;

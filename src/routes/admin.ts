@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { findAuditEvents, findUsers, revokeUserSessions, updateUserAsAdmin, type AdminPatch } from "../domain/admin";
 import { ROLES } from "../domain/roles";
+import { resetSecondFactors } from "../domain/second-factors";
 import type { AppEnv } from "../http/app-env";
 import { describeRoute } from "../http/openapi-meta";
 import { CursorField, LimitField, NextCursorField } from "../http/pagination";
@@ -132,6 +133,24 @@ export const adminRoutes = new Hono<AppEnv>()
     async (c) => {
       const revoked = await revokeUserSessions(c.var.deps, c.var.auth.sub, c.req.valid("param").id, Date.now());
       return c.json({ revoked }, 200);
+    },
+  )
+  .post(
+    "/users/:id/mfa/reset",
+    describeRoute({
+      tags: TAGS,
+      auth: "bearer",
+      summary: "Remove a user's second factors (a colleague who lost their authenticator); audited",
+      description: ADMIN_ONLY,
+      responses: { 204: { description: "Removed", schema: null } },
+      errors: ["user_not_found"],
+    }),
+    requireAuth,
+    requireRole("ADMIN"),
+    validate("param", UserParam),
+    async (c) => {
+      await resetSecondFactors(c.var.deps, c.var.auth.sub, c.req.valid("param").id);
+      return c.body(null, 204);
     },
   )
   .get(

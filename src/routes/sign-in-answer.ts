@@ -3,13 +3,13 @@ import type { SignInResult } from "../domain/sign-in";
 
 /**
  * The one place where the outcome of a sign-in becomes an HTTP answer: the token pair and the user,
- * then the flow's own fields (`created`, `notices`, `device_token`) and the route's (`message`).
+ * then the flow's own fields (`created`, `notices`, `device_token`) and the route's (`message`); or,
+ * for an account with a second factor, the challenge that POST /auth/mfa/verify finishes.
  */
 export function signInAnswer(c: Context, signedIn: SignInResult & object, more: object = {}) {
   if (signedIn.kind === "second_factor") {
-    // No factor can be enrolled yet, so no account needs one: getting here is a bug, and inventing
-    // an answer the API does not describe would be worse than the generic 500.
-    throw new Error(`sign-in needs a second factor (${signedIn.methods.join(", ")}), which cannot be asked for yet`);
+    const { challenge, methods } = signedIn;
+    return c.json({ mfa_required: true as const, mfa_token: challenge.mfaToken, methods, expires_in: challenge.expiresIn }, 200);
   }
   const { kind: _kind, tokens, user, ...flowFields } = signedIn;
   return c.json({ ...tokens, user, ...flowFields, ...more }, 200);

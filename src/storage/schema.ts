@@ -134,3 +134,31 @@ export const auditEvents = sqliteTable(
 
 export type UserRow = typeof users.$inferSelect;
 export type SessionRow = typeof sessions.$inferSelect;
+
+/**
+ * One authenticator-app secret per user, encrypted (AES-256-GCM, src/domain/mfa-secrets.ts) under
+ * the key named by `key_id`; `confirmed_at` null: enrolment begun, not active yet.
+ */
+export const mfaTotp = sqliteTable("mfa_totp", {
+  userId: text("user_id")
+    .primaryKey()
+    .references(() => users.id, { onDelete: "cascade" }),
+  secretCiphertext: text("secret_ciphertext").notNull(),
+  keyId: text("key_id").notNull(),
+  confirmedAt: integer("confirmed_at", { mode: "timestamp_ms" }),
+  createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+});
+
+/** Recovery codes by SHA-256 only (each code carries 80 random bits); `used_at` set: spent. */
+export const mfaRecoveryCodes = sqliteTable(
+  "mfa_recovery_codes",
+  {
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    codeHash: text("code_hash").notNull(),
+    usedAt: integer("used_at", { mode: "timestamp_ms" }),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.codeHash] })],
+);

@@ -78,7 +78,10 @@ describe("completeSignIn", () => {
     const user = await newUser();
     const { deps, settle, methodsFor } = depsWithFactors(["totp"]);
     const result = await completeSignIn(deps, user, attempt("password"));
-    expect(result).toEqual({ kind: "second_factor", user, methods: ["totp"], method: "password", device: DEVICE });
+    expect(result).toEqual({
+      kind: "second_factor", user, methods: ["totp"], method: "password", device: DEVICE,
+      challenge: { mfaToken: expect.stringMatching(new RegExp(`^${user.id}\\.[A-Za-z0-9_-]{43}$`)), expiresIn: 300 },
+    });
     expect(methodsFor).toHaveBeenCalledWith(user);
     await settle();
     expect(await auditOf(user.id, "login.succeeded")).toEqual([]);

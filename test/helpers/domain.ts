@@ -4,7 +4,6 @@ import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import { loadConfig } from "../../src/config";
 import { storesOf } from "../../src/deps";
-import { NO_SECOND_FACTORS } from "../../src/domain/sign-in";
 import { mailerFor } from "../../src/delivery/mailer";
 import { smsSenderFor } from "../../src/delivery/sms";
 import { writeAudit } from "../../src/domain/audit";
@@ -28,7 +27,6 @@ export function testDeps(): { deps: Deps; settle: () => Promise<void> } {
       ...storesOf(config, env),
       mailer: mailerFor(config),
       sms: smsSenderFor(config),
-      secondFactors: NO_SECOND_FACTORS,
       defer: (work) => void pending.push(Promise.resolve().then(work)),
       audit: (event) => void pending.push(writeAudit(database(env.DB), event, { ip: null, userAgent: null, requestId: null }, Date.now())),
     },

@@ -4,6 +4,7 @@ import { env } from "cloudflare:workers";
 import { isValidPhoneNumber } from "libphonenumber-js/max";
 import { expect } from "vitest";
 import { post, type Json } from "./http";
+import { enrolTotp } from "./mfa";
 import { lastCode, lastSmsCode } from "./outbox";
 
 export const PASSWORD = "correct horse battery staple";
@@ -78,11 +79,16 @@ export async function makeAdmin(userId: string): Promise<void> {
   await env.DB.prepare("UPDATE users SET role = 'ADMIN' WHERE id = ?").bind(userId).run();
 }
 
-/** A signed-in user made ADMIN straight in D1, with its id and access token at hand. */
+/**
+ * A signed-in user made ADMIN straight in D1, with an authenticator app enrolled (MFA_REQUIRED_ROLES
+ * holds ADMIN), its id, access token and TOTP secret at hand.
+ */
 export async function adminUser(overrides: Json = {}, deviceId = "admin-device") {
   const user = await signedInUser(overrides, deviceId);
+  const token = user.tokens.access_token as string;
+  const { secret } = await enrolTotp(token);
   await makeAdmin(user.tokens.user.id);
-  return { ...user, id: user.tokens.user.id as string, token: user.tokens.access_token as string };
+  return { ...user, id: user.tokens.user.id as string, token, totpSecret: secret };
 }
 
 export async function customerUser() {

@@ -1,13 +1,13 @@
 // Every route that signs someone in answers through signInAnswer (src/routes/sign-in-answer.ts): a
 // session becomes the token response with the flow's own fields after it; a sign-in that still needs
-// a second factor cannot be answered yet and is a generic 500, its reason logged, never sent.
+// a second factor becomes the challenge (mfa_required, the mfa_token, the methods), and nothing of the
+// user or the flow.
 import { Hono } from "hono";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { PublicUser, SignInResult } from "../../src/domain/sign-in";
 import { problemResponse } from "../../src/http/problem";
 import { signInAnswer } from "../../src/routes/sign-in-answer";
 import type { User } from "../../src/storage/users";
-import { expectProblem } from "../helpers";
 
 const TOKENS = {
   access_token: "a",
@@ -31,18 +31,16 @@ describe("signInAnswer", () => {
     expect(await res.text()).toBe(JSON.stringify({ ...TOKENS, user, created: true, message: "m" }));
   });
 
-  it("turns a second-factor result into a generic 500 whose reason goes only to the log", async () => {
-    const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
+  it("answers a second-factor result with the challenge only: no tokens, no user, no flow fields", async () => {
     const res = await answer({
       kind: "second_factor",
       user: { id: "u" } as User,
-      methods: ["totp"],
+      methods: ["totp", "recovery_code"],
       method: "password",
       device: { deviceId: "d", deviceName: null },
-    });
-    const body = await expectProblem(res, 500, "internal_error");
-    expect(JSON.stringify(body)).not.toContain("second factor");
-    expect(logged.mock.calls.flat().join(" ")).toContain("second factor");
-    logged.mockRestore();
+      challenge: { mfaToken: "t", expiresIn: 300 },
+    }, { message: "m" });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ mfa_required: true, mfa_token: "t", methods: ["totp", "recovery_code"], expires_in: 300 });
   });
 });

@@ -16,7 +16,7 @@ import {
   uniquePhone,
   waitForMessages,
 } from "../helpers";
-import { JPEG, PNG } from "../helpers";
+import { enrolTotp, JPEG, PNG, totpCode } from "../helpers";
 import { sdkClient, tokenResponse, type Sent } from "./sdk-helpers";
 
 // Not the SDK's to call: service routes, the KYC provider's webhook, and the Google browser flow's
@@ -39,6 +39,7 @@ function tracked(options: Parameters<typeof sdkClient>[0] = {}) {
 
 async function adminClient() {
   const admin = await signedInUser({}, "sdk-admin");
+  await enrolTotp(admin.tokens.access_token);
   await env.DB.prepare("UPDATE users SET role = 'ADMIN' WHERE id = ?").bind(admin.tokens.user.id).run();
   const { client } = tracked({ deviceId: "sdk-admin" });
   await client.setSession(tokenResponse(admin.tokens));
@@ -163,6 +164,31 @@ describe("SDK methods against the Worker", () => {
     // An app route through client.fetch: the Bearer token gets the CUSTOMER past 401 to the role check.
     const res = await a.client.fetch("http://auth.test/api/v1/provider/dashboard");
     expect(res.status).toBe(403);
+  });
+
+  it("enrols an authenticator app, signs in through the second step (MFA_REQUIRED), renews codes and removes it", async () => {
+    const { email } = await signedInUser({}, "sdk-mfa-elsewhere");
+    const { client, events } = tracked();
+    await client.login({ email, password: PASSWORD });
+    const { secret } = await client.enrollTotp();
+    const { recovery_codes } = await client.confirmTotp({ code: totpCode(secret) });
+    expect(recovery_codes).toHaveLength(10);
+    expect(await client.mfaStatus()).toMatchObject({ totp: true, recovery_codes_left: 10 });
+
+    const challenge = await client.login({ email, password: PASSWORD });
+    expect(challenge).toMatchObject({ mfa_required: true });
+    expect(events.map((e) => e.event)).toEqual(["SIGNED_IN", "MFA_REQUIRED"]);
+    const mfaToken = (challenge as unknown as { mfa_token: string }).mfa_token;
+    expect((await client.verifyMfa({ mfa_token: mfaToken, method: "totp", code: totpCode(secret, 1) })).user.email).toBe(email);
+    expect(events.at(-1)!.event).toBe("SIGNED_IN");
+
+    expect((await client.regenerateRecoveryCodes()).recovery_codes).toHaveLength(10);
+    expect(await client.disableTotp()).toBeUndefined();
+    expect((await client.mfaStatus()).totp).toBe(false);
+
+    const admin = await adminClient();
+    await client.enrollTotp();
+    expect(await admin.admin.resetMfa((await client.me()).id)).toBeUndefined();
   });
 
   it("reached every operation of /openapi.json meant for clients", () => {

@@ -15,7 +15,7 @@ type Vars = Record<string, string>;
 const wranglerVars = JSON.parse(env.TEST_WRANGLER_VARS) as Vars;
 const devVars = JSON.parse(env.TEST_DEV_VARS) as Vars;
 const BINDINGS = { DB: env.DB, KV: env.KV, KYC_BUCKET: env.KYC_BUCKET, SUBJECTS: env.SUBJECTS };
-const SECRETS = { JWT_SIGNING_KEYS: env.JWT_SIGNING_KEYS, CODE_HMAC_SECRET: env.CODE_HMAC_SECRET, REFRESH_TOKEN_SECRET: env.REFRESH_TOKEN_SECRET };
+const SECRETS = { JWT_SIGNING_KEYS: env.JWT_SIGNING_KEYS, CODE_HMAC_SECRET: env.CODE_HMAC_SECRET, REFRESH_TOKEN_SECRET: env.REFRESH_TOKEN_SECRET, MFA_ENCRYPTION_KEYS: env.MFA_ENCRYPTION_KEYS };
 const DEPLOYER_URLS = { PUBLIC_BASE_URL: "https://auth.example.com", FRONTEND_URL: "https://app.example.com", JWT_ISSUER: "https://auth.example.com" };
 const PROVIDER_SECRETS = {
   RESEND_API_KEY: "re_deploy_secret_value",

@@ -9,7 +9,7 @@ import { call, signedInUser } from "../helpers";
 
 type Operation = { method: string; path: string; bearer: boolean };
 
-const TABLES = ["users", "sessions", "identities", "kyc_applications", "kyc_documents", "webhook_events"];
+const TABLES = ["users", "sessions", "identities", "kyc_applications", "kyc_documents", "webhook_events", "mfa_totp", "mfa_recovery_codes"];
 
 let operations: Operation[] = [];
 let token = "";
