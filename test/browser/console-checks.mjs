@@ -102,6 +102,20 @@ export async function consoleChecks(t) {
     await page.context().close();
   });
 
+  await check("console: sign in with a code sent by email (the option opened on /login)", async () => {
+    const page = await newPage();
+    await page.goto(`${origin}/login`);
+    const section = page.getByRole("region", { name: "Email code" });
+    await section.getByRole("button", { name: "Email me a code", exact: true }).click();
+    await section.getByLabel("Email", { exact: true }).fill(signedUp);
+    await section.getByRole("button", { name: "Send code", exact: true }).click();
+    await section.getByLabel("Verification code", { exact: true }).fill(codeIn(await mailTo(signedUp, /sign-in code/i)));
+    await section.getByRole("button", { name: "Verify", exact: true }).click();
+    await page.waitForURL(`${origin}/account`);
+    await page.getByText("This device").waitFor();
+    await page.context().close();
+  });
+
   await check("console: two tabs on /account survive an access-token expiry with one refresh; Sign out everywhere signs both out", async () => {
     const context = await browser.newContext();
     const [one, two] = [await context.newPage(), await context.newPage()];
