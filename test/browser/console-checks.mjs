@@ -153,7 +153,7 @@ export async function consoleChecks(t) {
   async function enrolTotp(page) {
     await button(page, "Set up authenticator app").click();
     const qr = page.getByRole("img", { name: "QR code for your authenticator app" });
-    await waitFor("the QR code to load", () => qr.evaluate((img) => img.complete && img.getBoundingClientRect().width > 0 && img.src.startsWith("blob:")));
+    await waitFor("the QR code to load", () => qr.evaluate((img) => img.complete && img.naturalWidth > 0 && img.src.startsWith("blob:")));
     const secret = (await page.locator("code.secret").textContent()).trim();
     await label(page, "Authenticator code").fill(await totpCode(secret));
     await button(page, "Verify").click();
@@ -204,6 +204,29 @@ export async function consoleChecks(t) {
     await page.waitForURL((url) => url.pathname === "/kyc");
     await page.goto(`${origin}/account#security`);
     await page.getByText("Authenticator app: on · 9 recovery codes left").waitFor();
+    await page.context().close();
+  });
+
+  await check("console: /mfa after five wrong codes says the step is spent and offers to sign in again; the mfa_token is dropped", async () => {
+    const page = await newPage();
+    await signIn(page, mfaUser, PASSWORD, "/mfa");
+    const totp = new TOTP({ secret: Secret.fromBase32(mfaUserTotp.secret) });
+    const valid = [-1, 0, 1, 2].map((d) => totp.generate({ timestamp: Date.now() + d * 30_000 }));
+    const wrong = ["000000", "111111", "222222", "333333", "444444", "555555"].find((c) => !valid.includes(c));
+    const again = page.getByRole("link", { name: "Sign in again" });
+    for (let tries = 0; tries < 6 && !(await page.getByRole("alert").filter({ hasText: "Sign in again" }).count()); tries++) {
+      await label(page, "Authenticator code").fill(wrong);
+      await button(page, "Verify").click();
+      // The button is disabled while the request runs; the burned step then has no form at all.
+      await waitFor("the answer", async () => (await page.locator("form button:disabled").count()) === 0);
+    }
+    await page.getByRole("alert").filter({ hasText: "Sign in again" }).waitFor();
+    assertEqual(await label(page, "Authenticator code").count(), 0, "the code field after the token was burned");
+    assertEqual(await page.evaluate(() => sessionStorage.length), 0, "the mfa_token kept after it was burned");
+    await page.reload();
+    await page.getByText("expired or was already used").waitFor();
+    await again.click();
+    await page.waitForURL((url) => url.pathname === "/login");
     await page.context().close();
   });
 
