@@ -325,4 +325,26 @@ export async function consoleChecks(t) {
     assertEqual(overflowing, [], "pages wider than the screen");
     await page.context().close();
   });
+
+  await check("console: the admin makes new recovery codes and turns the app off on /account; the admin pages then ask for a second factor again", async () => {
+    const page = await newPage();
+    await signIn(page, admin, PASSWORD, "/mfa");
+    await button(page, "Use a recovery code instead").click();
+    await label(page, "Recovery code").fill(adminTotp.recoveryCodes[1]);
+    await button(page, "Verify").click();
+    await page.waitForURL(`${origin}/account`);
+    await button(page, "New recovery codes").click();
+    const codes = page.getByRole("list", { name: "Recovery codes" }).getByRole("listitem");
+    await codes.first().waitFor();
+    assertEqual(await codes.count(), 10, "new recovery codes shown");
+    const fresh = (await codes.allTextContents()).map((c) => c.trim());
+    assertEqual(fresh.some((c) => adminTotp.recoveryCodes.includes(c)), false, "an old code among the new ones");
+    await button(page, "Done").click();
+    await page.getByText("Authenticator app: on · 10 recovery codes left").waitFor();
+    await button(page, "Turn off").click();
+    await page.getByText("Authenticator app: off").waitFor();
+    await page.goto(`${origin}/admin/users`);
+    await page.getByRole("heading", { name: "Set up a second factor" }).waitFor();
+    await page.context().close();
+  });
 }

@@ -15,7 +15,7 @@ async function fill(section: HTMLElement): Promise<void> {
   const status = await auth.mfaStatus();
   const error = h("p", { class: "error", role: "alert", "data-form-error": true });
   const totpBox = h("div", { class: "stack" });
-  const button = (text: string, cls: string, onClick: () => Promise<void>) => {
+  const button = (text: string, cls: string | undefined, onClick: () => Promise<void>) => {
     const b = h("button", { type: "button", class: cls }, text);
     b.addEventListener("click", async () => {
       b.disabled = true;
@@ -39,7 +39,7 @@ async function fill(section: HTMLElement): Promise<void> {
           await fill(section);
         }),
       )
-    : h("div", { class: "row" }, button("Set up authenticator app", "", async () => enrol(section, totpBox)));
+    : h("div", { class: "row" }, button("Set up authenticator app", undefined, async () => enrol(section, totpBox)));
   section.replaceChildren(
     error,
     h("p", { "data-mfa-status": status.totp ? "on" : "off" }, status.totp ? `Authenticator app: on · ${status.recovery_codes_left} recovery codes left` : "Authenticator app: off"),
