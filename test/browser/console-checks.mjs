@@ -115,6 +115,13 @@ export async function consoleChecks(t) {
     await page.context().close();
   });
 
+  await check("console: sign in with a code sent by email (the option opened on /login)", async () => {
+    const page = await newPage();
+    await emailCodeSignIn(page, signedUp, "/account");
+    await page.getByText("This device").waitFor();
+    await page.context().close();
+  });
+
   await check("console: two tabs on /account survive an access-token expiry with one refresh; Sign out everywhere signs both out", async () => {
     const context = await browser.newContext();
     const [one, two] = [await context.newPage(), await context.newPage()];
@@ -141,6 +148,17 @@ export async function consoleChecks(t) {
     await label(page, "Verification code").fill(codeIn(await mailTo(email, /verification code/i)));
     await button(page, "Verify").click();
     await page.waitForURL(`${origin}/account`);
+  }
+  /** The email-code option on /login: opened, the address, the code from the delivery log. */
+  async function emailCodeSignIn(page, email, landing) {
+    await page.goto(`${origin}/login`);
+    const section = page.getByRole("region", { name: "Email code" });
+    await section.getByRole("button", { name: "Email me a code", exact: true }).click();
+    await section.getByLabel("Email", { exact: true }).fill(email);
+    await section.getByRole("button", { name: "Send code", exact: true }).click();
+    await section.getByLabel("Verification code", { exact: true }).fill(codeIn(await mailTo(email, /sign-in code/i)));
+    await section.getByRole("button", { name: "Verify", exact: true }).click();
+    await page.waitForURL((url) => url.pathname === landing);
   }
   async function signIn(page, email, password, landing = "/account", login = "/login") {
     await page.goto(`${origin}${login}`);
@@ -204,6 +222,17 @@ export async function consoleChecks(t) {
     await page.waitForURL((url) => url.pathname === "/kyc");
     await page.goto(`${origin}/account#security`);
     await page.getByText("Authenticator app: on · 9 recovery codes left").waitFor();
+    await page.context().close();
+  });
+
+  await check("console: an emailed code signs an account with an authenticator app in through /mfa, like a password", async () => {
+    const page = await newPage();
+    await emailCodeSignIn(page, mfaUser, "/mfa");
+    assertEqual(await page.evaluate(() => localStorage.getItem("edge-auth.session")), null, "the session before the second step");
+    await label(page, "Authenticator code").fill(await totpCode(mfaUserTotp.secret));
+    await button(page, "Verify").click();
+    await page.waitForURL(`${origin}/account`);
+    await page.getByText("This device").waitFor();
     await page.context().close();
   });
 
