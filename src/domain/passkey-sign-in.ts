@@ -52,8 +52,9 @@ export async function signInWithPasskey(deps: Deps, input: PasskeySignInInput, m
   const taken = await deps.subjects
     .webauthn(input.challengeId)
     .takeWebAuthnChallenge({ key: input.challengeId, purpose: "sign_in", binding: "", now });
-  if (!taken.ok) return refuse(deps, "sign_in", null, { ok: false, reason: `challenge_${taken.reason}` });
   const passkey = await findPasskeyByCredentialId(deps.db, input.credential.id);
+  // The challenge is spent either way; a refusal names the passkey's owner when there is one.
+  if (!taken.ok) return refuse(deps, "sign_in", passkey?.userId ?? null, { ok: false, reason: `challenge_${taken.reason}` });
   const user = passkey && (await findUserById(deps.db, passkey.userId));
   if (!passkey || !user) {
     deps.audit({ action: "passkey.failed", details: { stage: "sign_in", reason: "unknown_credential" } });
