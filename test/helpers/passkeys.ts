@@ -14,6 +14,8 @@ import { pollUntil } from "./time";
 export const RP_ID = "localhost";
 export const ORIGIN = "http://localhost:8787";
 
+type CborValue = Parameters<typeof isoCBOR.encode>[0];
+
 const FLAG = { UP: 0x01, UV: 0x04, BE: 0x08, BS: 0x10, AT: 0x40 } as const;
 
 export type AnswerOptions = {
@@ -32,10 +34,10 @@ export type AnswerOptions = {
 export type CreationOptions = { challenge: string; user: { id: string }; excludeCredentials?: { id: string }[] };
 export type RequestOptions = { challenge: string; allowCredentials?: { id: string }[]; challenge_id?: string };
 
-const sha256 = async (bytes: Uint8Array) => new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+const sha256 = async (bytes: Uint8Array) => new Uint8Array(await crypto.subtle.digest("SHA-256", new Uint8Array(bytes)));
 const utf8 = (text: string) => new TextEncoder().encode(text);
 
-function concat(...parts: Uint8Array[]): Uint8Array {
+function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {
@@ -86,7 +88,7 @@ export class SoftwareAuthenticator {
     this.userHandle = options.user.id;
     const raw = new Uint8Array((await crypto.subtle.exportKey("raw", this.keys.publicKey)) as ArrayBuffer);
     const cose = isoCBOR.encode(
-      new Map<number, number | Uint8Array>([
+      new Map<number, CborValue>([
         [1, 2], // kty: EC2
         [3, -7], // alg: ES256
         [-1, 1], // crv: P-256
@@ -98,7 +100,7 @@ export class SoftwareAuthenticator {
     const attested = concat(new Uint8Array(16), new Uint8Array([id.length >> 8, id.length & 0xff]), id, cose);
     const authData = await this.authData(answer, FLAG.AT, 0, attested);
     const attestationObject = isoCBOR.encode(
-      new Map<string, string | Uint8Array | Map<string, never>>([
+      new Map<string, CborValue>([
         ["fmt", "none"],
         ["attStmt", new Map()],
         ["authData", authData],
