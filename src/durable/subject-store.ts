@@ -32,7 +32,8 @@ const KYC_UPLOAD_SLOT = "kyc-upload";
 
 /**
  * The store of one subject whose state must change atomically: a user (`user:<id>`), an email
- * address (`email:<address>`), a phone number (`phone:<E.164>`) or a client address (`ip:<address>`).
+ * address (`email:<address>`), a phone number (`phone:<E.164>`), a client address (`ip:<address>`)
+ * or one discoverable passkey sign-in (`webauthn:<challenge id>`, its challenge only).
  * A user's object is the truth for their sessions and refresh-token chains (rotation with reuse
  * detection, revocation, deactivation) and their one KYC upload in flight, and the only writer of
  * their D1 `sessions` rows, a projection for listing (src/durable/session-projection.ts); every
