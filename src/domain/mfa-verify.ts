@@ -43,6 +43,8 @@ export async function verifyMfa(deps: Deps, input: MfaVerifyInput, meta: Request
   let totpStep: number | undefined;
   let right = false;
   if (input.method === "passkey") {
+    // A passkey without user verification began this sign-in: another passkey proves nothing more.
+    if (pending.method === "passkey") return refuse(deps, userId, "passkey", "method_not_offered", "invalid_passkey");
     const checked = await checkPasskeyStep(deps, userId, tokenHash, input.credential, now);
     if (!checked.ok) return refuse(deps, userId, "passkey", checked.reason, "invalid_passkey");
     right = true;

@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { base64url, fromBase64url } from "../../src/domain/crypto";
 import { passkeySignInOptions, signInWithPasskey } from "../../src/domain/passkey-sign-in";
 import {
+  adminUser,
   auditReasons,
   customerUser,
   expectProblem,
@@ -146,6 +147,17 @@ describe("passkey assertions", () => {
     const credential = await authenticator.assert(options as { challenge: string });
     await expectProblem(await post("/auth/mfa/verify", { mfa_token: second.mfa_token, method: "passkey", credential }), 400, "invalid_passkey");
     expect(await auditReasons("mfa.failed", tokens.user.id)).toEqual(["challenge_mismatch"]);
+  });
+
+  it("second step: after a passkey sign-in without user verification, a passkey cannot be the second factor", async () => {
+    const admin = await adminUser();
+    const { authenticator } = await registerPasskey(admin.token);
+    const challenge = await (await passkeySignIn(authenticator, { uv: false })).json<Json>();
+    expect(challenge).toMatchObject({ mfa_required: true, methods: ["totp", "recovery_code"] });
+    const options = await (await post("/auth/mfa/passkey/options", { mfa_token: challenge.mfa_token })).json<Json>();
+    const credential = await authenticator.assert(options as { challenge: string });
+    await expectProblem(await post("/auth/mfa/verify", { mfa_token: challenge.mfa_token, method: "passkey", credential }), 400, "invalid_passkey");
+    expect(await auditReasons("mfa.failed", admin.id)).toEqual(["method_not_offered"]);
   });
 
   it("second step: five wrong passkey answers burn the mfa_token, as wrong codes do", async () => {
