@@ -19,6 +19,7 @@ import { adminKycRoutes } from "./routes/admin-kyc";
 import { googleRoutes } from "./routes/google";
 import { kycRoutes, providerRoutes } from "./routes/kyc";
 import { phoneRoutes } from "./routes/phone";
+import { passkeyAuthRoutes, passkeyUserRoutes } from "./routes/passkeys";
 import { passwordRoutes } from "./routes/password";
 import { serviceRoutes } from "./routes/service";
 import { sessionRoutes } from "./routes/sessions";
@@ -75,8 +76,10 @@ const api = new Hono<AppEnv>({ strict: false })
   .route("/auth", emailCodeRoutes)
   .route("/auth", passwordRoutes)
   .route("/auth", mfaAuthRoutes)
+  .route("/auth", passkeyAuthRoutes)
   .route("/users", userRoutes)
   .route("/users", mfaUserRoutes)
+  .route("/users", passkeyUserRoutes)
   .route("/kyc", kycRoutes)
   .route("/admin/kyc", adminKycRoutes)
   .route("/provider", providerRoutes)

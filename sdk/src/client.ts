@@ -176,6 +176,23 @@ export function createAuthClient(options: AuthClientOptions) {
       call("post", "/api/v1/users/me/mfa/totp/confirm", true)({ body }),
     disableTotp: () => call("delete", "/api/v1/users/me/mfa/totp", true)(),
     regenerateRecoveryCodes: () => call("post", "/api/v1/users/me/mfa/recovery-codes", true)(),
+    /** Request options for finishing a sign-in (MFA_REQUIRED) with one of the user's passkeys; answer with verifyMfa. */
+    mfaPasskeyOptions: (body: Body<"/api/v1/auth/mfa/passkey/options", "post">) =>
+      call("post", "/api/v1/auth/mfa/passkey/options")({ body }),
+    /** Creation options for navigator.credentials.create(); send its answer to addPasskey. */
+    passkeyRegistrationOptions: () => call("post", "/api/v1/users/me/passkeys/options", true)(),
+    addPasskey: (body: Body<"/api/v1/users/me/passkeys", "post">) => call("post", "/api/v1/users/me/passkeys", true)({ body }),
+    passkeys: () => call("get", "/api/v1/users/me/passkeys", true)(),
+    renamePasskey: (id: string, body: Body<"/api/v1/users/me/passkeys/{id}", "patch">) =>
+      call("patch", "/api/v1/users/me/passkeys/{id}", true)({ params: { id }, body }),
+    deletePasskey: (id: string) => call("delete", "/api/v1/users/me/passkeys/{id}", true)({ params: { id } }),
+    /** Request options (and challenge_id) for a passkey sign-in with no username typed. */
+    passkeySignInOptions: () => call("post", "/api/v1/auth/passkey/options")(),
+    /** Signs in with the answer of navigator.credentials.get(); the tokens are stored (SIGNED_IN) or MFA_REQUIRED. */
+    passkeySignIn: async (body: WithDevice<Body<"/api/v1/auth/passkey/verify", "post">>) =>
+      signIn(call("post", "/api/v1/auth/passkey/verify")({ body: await withDevice(body) })),
+    /** Request options (and challenge_id) for a step-up with one of the user's passkeys. */
+    reauthenticateOptions: () => call("post", "/api/v1/auth/reauthenticate/options", true)(),
     me: () => call("get", "/api/v1/users/me", true)(),
     updateProfile: (body: Body<"/api/v1/users/me", "patch">) => call("patch", "/api/v1/users/me", true)({ body }),
     submitKyc(files: KycFiles) {

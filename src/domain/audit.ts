@@ -34,7 +34,13 @@ export type AuditAction =
   | "mfa.verified"
   | "mfa.failed"
   | "mfa.locked"
-  | "mfa.reset";
+  | "mfa.reset"
+  | "passkey.registered"
+  | "passkey.registration_failed"
+  | "passkey.renamed"
+  | "passkey.deleted"
+  | "passkey.failed"
+  | "passkey.counter_regressed";
 
 export type AuditEvent = {
   action: AuditAction;

@@ -60,7 +60,8 @@ export function methodSatisfiesTwoFactors(attempt: Pick<SignInAttempt, "method" 
 export async function completeSignIn(deps: Deps, user: User, attempt: SignInAttempt): Promise<SignInResult> {
   if (!user.isActive) refuseDisabled(deps, user, attempt.method);
   if (!methodSatisfiesTwoFactors(attempt)) {
-    const methods = await deps.secondFactors.methodsFor(user);
+    // After a passkey without user verification, another passkey would prove the same thing again.
+    const methods = (await deps.secondFactors.methodsFor(user)).filter((m) => !(attempt.method === "passkey" && m === "passkey"));
     if (methods.length > 0) {
       const challenge = await openMfaChallenge(deps, user, attempt);
       return { kind: "second_factor", user, methods, method: attempt.method, device: attempt.device, challenge };

@@ -59,6 +59,12 @@ export class SecondStepStore {
     return { ok: true, payload: row.payload };
   }
 
+  /** Whether the challenge is live and not burned: a second step may still finish it. */
+  live(tokenHash: string, now: number, maxAttempts: number): boolean {
+    const row = this.#challenge(tokenHash, now);
+    return row !== undefined && row.attempts < maxAttempts;
+  }
+
   /**
    * Ends a challenge whose code was right: it cannot be used again. With `totpStep`, the step must
    * be later than the last one accepted for this user (a code works once, RFC 6238 §5.2).

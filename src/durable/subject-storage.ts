@@ -29,6 +29,7 @@ const EXPIRIES = [
   ["login_locks", "until"],
   ["mfa_challenges", "expires_at"],
   ["totp_steps", "expires_at"],
+  ["webauthn_challenges", "expires_at"],
 ] as const;
 
 /** When the earliest row that expires does, or null when none is left. */

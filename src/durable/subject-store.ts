@@ -19,6 +19,12 @@ import { LimitStore } from "./limit-store";
 import { LoginThrottle, type LoginAttemptInput } from "./login-throttle";
 import { RefreshStore, type RotateInput } from "./refresh-store";
 import { SecondStepStore, type AttemptResult, type BeginAttemptInput, type FinishResult } from "./second-step-store";
+import {
+  WebAuthnChallengeStore,
+  type PutChallengeInput,
+  type TakeChallengeInput,
+  type TakenChallenge,
+} from "./webauthn-challenge-store";
 
 export { resendCooldownName, type CodeResult, type CooldownResult, type LimitInput, type RotateResult };
 
@@ -26,7 +32,8 @@ const KYC_UPLOAD_SLOT = "kyc-upload";
 
 /**
  * The store of one subject whose state must change atomically: a user (`user:<id>`), an email
- * address (`email:<address>`), a phone number (`phone:<E.164>`) or a client address (`ip:<address>`).
+ * address (`email:<address>`), a phone number (`phone:<E.164>`), a client address (`ip:<address>`)
+ * or one discoverable passkey sign-in (`webauthn:<challenge id>`, its challenge only).
  * A user's object is the truth for their sessions and refresh-token chains (rotation with reuse
  * detection, revocation, deactivation) and their one KYC upload in flight, and the only writer of
  * their D1 `sessions` rows, a projection for listing (src/durable/session-projection.ts); every
@@ -45,6 +52,7 @@ export class SubjectStore extends DurableObject<Env> {
   #logins: LoginThrottle;
   #outbox: SessionOutbox;
   #secondStep: SecondStepStore;
+  #webauthn: WebAuthnChallengeStore;
   /** Whether the tables exist; reads on an object without them answer "nothing" and create none. */
   #stored: boolean;
 
@@ -61,6 +69,7 @@ export class SubjectStore extends DurableObject<Env> {
     this.#codes = new CodeStore(sql, this.#limits, schedule);
     this.#outbox = new SessionOutbox(sql, schedule);
     this.#secondStep = new SecondStepStore(sql, this.#limits, schedule);
+    this.#webauthn = new WebAuthnChallengeStore(sql, schedule);
   }
 
   // ---- sessions and refresh tokens -------------------------------------------------------------
@@ -245,6 +254,31 @@ export class SubjectStore extends DurableObject<Env> {
   async clearSecondStep(): Promise<void> {
     if (!this.#stored) return;
     this.#secondStep.clear();
+    this.#webauthn.clear();
+  }
+
+  // ---- WebAuthn challenges (src/durable/webauthn-challenge-store.ts) -----------------------------
+
+  async putWebAuthnChallenge(input: PutChallengeInput): Promise<void> {
+    this.#writable();
+    this.#webauthn.put(input);
+  }
+
+  /** Takes a challenge once; of parallel answers to one challenge, exactly one gets it. */
+  async takeWebAuthnChallenge(input: TakeChallengeInput): Promise<TakenChallenge> {
+    if (!this.#stored) return { ok: false, reason: "unknown" };
+    return this.#webauthn.take(input);
+  }
+
+  /**
+   * A passkey challenge for the second step of a sign-in, bound to its mfa_token (by hash), issued
+   * only while that sign-in can still be finished.
+   */
+  async openPasskeyStep(input: Omit<PutChallengeInput, "purpose" | "binding"> & { tokenHash: string; maxAttempts: number }): Promise<{ ok: boolean }> {
+    if (!this.#stored || !this.#secondStep.live(input.tokenHash, input.now, input.maxAttempts)) return { ok: false };
+    const { tokenHash, maxAttempts: _, ...challenge } = input;
+    this.#webauthn.put({ ...challenge, purpose: "second_step", binding: tokenHash });
+    return { ok: true };
   }
 
   // ---- uploads ---------------------------------------------------------------------------------
@@ -273,6 +307,7 @@ export class SubjectStore extends DurableObject<Env> {
       this.#logins.prune(now);
       this.#refresh.prune(now);
       this.#secondStep.prune(now);
+      this.#webauthn.prune(now);
       const next = nextExpiry(sql);
       if (next !== null) return this.ctx.storage.setAlarm(next);
       if (!holdsNothing(sql)) return;

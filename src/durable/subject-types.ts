@@ -52,5 +52,8 @@ CREATE TABLE IF NOT EXISTS login_locks (budget TEXT PRIMARY KEY, until INTEGER N
 CREATE TABLE IF NOT EXISTS mfa_challenges (
   token_hash TEXT PRIMARY KEY, payload TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, expires_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS totp_steps (id INTEGER PRIMARY KEY, step INTEGER NOT NULL, expires_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS webauthn_challenges (
+  key TEXT NOT NULL, purpose TEXT NOT NULL, challenge TEXT NOT NULL, binding TEXT NOT NULL,
+  created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, PRIMARY KEY (key, purpose));
 DROP TABLE IF EXISTS login_throttle;
 `;

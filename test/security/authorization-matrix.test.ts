@@ -6,15 +6,15 @@
 // The admin caller has an authenticator app (MFA_REQUIRED_ROLES holds ADMIN) and gets it back after a
 // route removed it.
 import { beforeAll, describe, expect, it } from "vitest";
-import { authed, call, enrolTotp, makeAdmin, post, signedInUser, type Json } from "../helpers";
+import { authed, call, enrolTotp, makeAdmin, post, registerPasskey, signedInUser, type Json } from "../helpers";
 
 /**
  * pass: the caller reaches the handler (any answer but 401/403, and no server error);
  * unauthenticated: 401 invalid_access_token with a bare Bearer challenge (no token sent); forbidden / kyc_required: 403 with that code;
- * session_not_found: 404, another user's session is not even admitted to exist;
+ * session_not_found / passkey_not_found: 404, another user's session or passkey is not even admitted to exist;
  * signed: public but signed, never asks for a bearer token, a missing signature is 401 invalid_signature.
  */
-type Outcome = "pass" | "unauthenticated" | "forbidden" | "kyc_required" | "session_not_found" | "signed";
+type Outcome = "pass" | "unauthenticated" | "forbidden" | "kyc_required" | "session_not_found" | "passkey_not_found" | "signed";
 
 type Entry = {
   anonymous: Outcome;
@@ -24,8 +24,11 @@ type Entry = {
   admin: Outcome;
   /** A CUSTOMER naming another user's resource in the path (only for paths with ids). */
   other?: Outcome;
-  /** What the path's ids are: the caller's session, the caller's user id, or (default) a random UUID. */
-  ids?: "session" | "user";
+  /**
+   * What the path's ids are: the caller's session, the caller's user id, the owner's passkey (only the
+   * owner has one; anyone else's path gets a random UUID), or (default) a random UUID.
+   */
+  ids?: "session" | "user" | "passkey";
 };
 
 const PUBLIC: Entry = { anonymous: "pass", customer: "pass", provider: "pass", admin: "pass" };
@@ -76,6 +79,17 @@ const MATRIX: Record<string, Entry> = {
   "DELETE /api/v1/users/me/mfa/totp": SIGNED_IN,
   "POST /api/v1/users/me/mfa/recovery-codes": SIGNED_IN,
   "POST /api/v1/auth/mfa/verify": PUBLIC,
+  "POST /api/v1/auth/mfa/passkey/options": PUBLIC,
+  // Passkeys
+  "POST /api/v1/users/me/passkeys/options": SIGNED_IN,
+  "POST /api/v1/users/me/passkeys": SIGNED_IN,
+  "GET /api/v1/users/me/passkeys": SIGNED_IN,
+  // The matrix's body ({}) lacks `name`: refused before the passkey is looked up, and never 401/403.
+  "PATCH /api/v1/users/me/passkeys/{id}": { ...SIGNED_IN, other: "pass", ids: "passkey" },
+  "DELETE /api/v1/users/me/passkeys/{id}": { ...SIGNED_IN, other: "passkey_not_found", ids: "passkey" },
+  "POST /api/v1/auth/passkey/options": PUBLIC,
+  "POST /api/v1/auth/passkey/verify": PUBLIC,
+  "POST /api/v1/auth/reauthenticate/options": SIGNED_IN,
   // KYC
   "POST /api/v1/kyc/submit": SIGNED_IN,
   "GET /api/v1/kyc/status": SIGNED_IN,
@@ -121,6 +135,8 @@ type Caller = {
   /** The admin's: spent one by one to finish a sign-in that asks for the second factor. */
   recoveryCodes: string[];
   mfa: boolean;
+  /** The owner's passkey, which other callers try to reach. */
+  passkeyId?: string;
 };
 type CallerName = "anonymous" | "customer" | "provider" | "admin" | "other";
 
@@ -162,7 +178,13 @@ async function keepSignedIn(caller: Caller): Promise<void> {
 
 function fillPath(path: string, entry: Entry, owner: Caller): string {
   return path.replace(/\{[^}]+\}/g, () =>
-    entry.ids === "session" ? owner.sessionId : entry.ids === "user" ? owner.userId : crypto.randomUUID(),
+    entry.ids === "session"
+      ? owner.sessionId
+      : entry.ids === "user"
+        ? owner.userId
+        : entry.ids === "passkey" && owner.passkeyId
+          ? owner.passkeyId
+          : crypto.randomUUID(),
   );
 }
 
@@ -195,7 +217,8 @@ async function expectOutcome(res: Response, outcome: Outcome, label: string): Pr
       expect(seen, label).toEqual({ status: 403, code: outcome });
       return;
     case "session_not_found":
-      expect(seen, label).toEqual({ status: 404, code: "session_not_found" });
+    case "passkey_not_found":
+      expect(seen, label).toEqual({ status: 404, code: outcome });
       return;
     case "signed":
       expect(res.status, `${label}: ${JSON.stringify(seen)}`).not.toBe(403);
@@ -215,6 +238,8 @@ beforeAll(async () => {
   ]);
   await enrol(admin!);
   await makeAdmin(admin!.userId);
+  // The owner's passkey, which another user's DELETE must not reach (the owner never signs in again).
+  owner!.passkeyId = (await registerPasskey(owner!.token)).passkey.id;
   Object.assign(callers, { customer, provider, admin, owner });
 });
 
