@@ -18,6 +18,7 @@ import { adminKycRoutes } from "./routes/admin-kyc";
 import { googleRoutes } from "./routes/google";
 import { kycRoutes, providerRoutes } from "./routes/kyc";
 import { phoneRoutes } from "./routes/phone";
+import { reauthRoutes } from "./routes/reauthenticate";
 import { passwordRoutes } from "./routes/password";
 import { serviceRoutes } from "./routes/service";
 import { sessionRoutes } from "./routes/sessions";
@@ -73,6 +74,7 @@ const api = new Hono<AppEnv>({ strict: false })
   .route("/auth", phoneRoutes)
   .route("/auth", passwordRoutes)
   .route("/auth", mfaAuthRoutes)
+  .route("/auth", reauthRoutes)
   .route("/users", userRoutes)
   .route("/users", mfaUserRoutes)
   .route("/kyc", kycRoutes)

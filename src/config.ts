@@ -82,6 +82,8 @@ const ConfigSchema = z.object({
     .default("ADMIN")
     .transform((text) => text.split(",").map((r) => r.trim()).filter(Boolean))
     .pipe(z.array(z.enum(ROLES))),
+  // How long after a sign-in or reauthentication sensitive changes are allowed (step-up).
+  REAUTH_MAX_AGE_SECONDS: seconds(600),
   // The issuer an authenticator app shows next to the account name.
   TOTP_ISSUER: z.string().min(1).default("edge-auth"),
   KYC_MAX_FILE_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
@@ -167,6 +169,8 @@ export type Config = Readonly<{
   /** Users with one of these roles must have a second factor to use admin routes. */
   mfaRequiredRoles: readonly Role[];
   totpIssuer: string;
+  /** A sensitive route needs the token's auth_time within this many seconds (requireRecentAuth). */
+  reauthMaxAge: number;
   signingKeys: ReadonlyArray<Record<string, unknown> & { kid: string }>;
   /** The raw secret, as a cache key for imported keys that survives a new env object. */
   signingKeysSource: string;
@@ -276,6 +280,7 @@ function build(v: Parsed, signingKeysSource: string): Config {
     corsOrigins: v.CORS_ALLOWED_ORIGINS.split(",").map((o) => o.trim()).filter(Boolean),
     mfaRequiredRoles: v.MFA_REQUIRED_ROLES,
     totpIssuer: v.TOTP_ISSUER,
+    reauthMaxAge: v.REAUTH_MAX_AGE_SECONDS,
     signingKeys: v.JWT_SIGNING_KEYS,
     signingKeysSource,
     codeSecret: v.CODE_HMAC_SECRET,

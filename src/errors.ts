@@ -10,6 +10,7 @@ export const ERRORS = {
   weak_password: { status: 400, title: "Password too weak" },
   invalid_state: { status: 400, title: "Invalid or expired sign-in state" },
   invalid_document: { status: 400, title: "Invalid KYC document" },
+  totp_not_enrolled: { status: 400, title: "No authenticator app is enrolled" },
   invalid_access_token: { status: 401, title: "Missing, invalid or revoked access token" },
   invalid_credentials: { status: 401, title: "Invalid email or password" },
   invalid_refresh_token: { status: 401, title: "Invalid refresh token" },

@@ -33,7 +33,9 @@ export type AuditAction =
   | "mfa.verified"
   | "mfa.failed"
   | "mfa.locked"
-  | "mfa.reset";
+  | "mfa.reset"
+  | "reauth.succeeded"
+  | "reauth.failed";
 
 export type AuditEvent = {
   action: AuditAction;

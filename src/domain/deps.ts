@@ -40,7 +40,10 @@ type Rpc = DurableObjectStub<SubjectStore>;
 // concerns it has (an IP address has no sessions, an email address no upload slot).
 
 /** Sessions and refresh-token chains: the truth for authentication (a user's store only). */
-export type Sessions = Pick<Rpc, "createSession" | "setActive" | "rotateRefresh" | "revokeByToken" | "revokeSessions">;
+export type Sessions = Pick<
+  Rpc,
+  "createSession" | "setActive" | "rotateRefresh" | "reauthenticateSession" | "revokeByToken" | "revokeSessions"
+>;
 /** One-time codes and links with their miss counters. */
 export type Codes = Pick<
   Rpc,
@@ -49,7 +52,16 @@ export type Codes = Pick<
 /** Rate-limit counters, cooldowns and the login throttle. */
 export type Limits = Pick<Rpc, "claimCooldown" | "hit" | "beginLogin" | "loginSucceeded">;
 /** The second step of a sign-in: challenges, attempt counts, TOTP steps spent (a user's store only). */
-export type SecondStep = Pick<Rpc, "openMfaChallenge" | "beginMfaAttempt" | "finishMfaChallenge" | "acceptTotpStep" | "clearSecondStep">;
+export type SecondStep = Pick<
+  Rpc,
+  | "openMfaChallenge"
+  | "beginMfaAttempt"
+  | "finishMfaChallenge"
+  | "acceptTotpStep"
+  | "beginStepUpAttempt"
+  | "finishStepUpTotp"
+  | "clearSecondStep"
+>;
 /** The one KYC upload in flight (a user's store only). */
 export type Uploads = Pick<Rpc, "claimUpload" | "releaseUpload">;
 

@@ -13,6 +13,7 @@ import { describeRoute } from "../http/openapi-meta";
 import { TokenResponseSchema } from "../http/schemas";
 import { validate } from "../http/validate";
 import { requestMeta, requireAuth } from "../middleware/require-auth";
+import { requireRecentAuth } from "../middleware/require-recent";
 import { currentUser } from "../middleware/require-role";
 import { signInAnswer } from "./sign-in-answer";
 
@@ -76,6 +77,7 @@ export const mfaUserRoutes = new Hono<AppEnv>()
       errors: ["mfa_already_enrolled"],
     }),
     requireAuth,
+    requireRecentAuth,
     async (c) => {
       const enrolment = await startTotpEnrolment(c.var.deps, await currentUser(c), Date.now());
       c.header("Cache-Control", "no-store");
@@ -106,6 +108,7 @@ export const mfaUserRoutes = new Hono<AppEnv>()
       responses: { 204: { description: "Removed", schema: null } },
     }),
     requireAuth,
+    requireRecentAuth,
     async (c) => {
       await disableTotp(c.var.deps, c.var.auth.sub);
       return c.body(null, 204);
@@ -120,6 +123,7 @@ export const mfaUserRoutes = new Hono<AppEnv>()
       errors: ["not_found"],
     }),
     requireAuth,
+    requireRecentAuth,
     async (c) => {
       const codes = await regenerateRecoveryCodes(c.var.deps, c.var.auth.sub, Date.now());
       c.header("Cache-Control", "no-store");

@@ -26,6 +26,8 @@ function claimsFor(nowSeconds: number) {
     role: "CUSTOMER" as const,
     jti: crypto.randomUUID(),
     iat: nowSeconds,
+    auth_time: nowSeconds,
+    amr: ["pwd"],
   };
 }
 
@@ -46,11 +48,13 @@ describe("access token format", () => {
     expect(payload.sub).toBe(tokens.user.id);
   });
 
-  it("carries iss, aud, sub, sid, role, iat, exp and jti, and lives 900 seconds", async () => {
+  it("carries iss, aud, sub, sid, role, iat, exp, jti, auth_time and amr, and lives 900 seconds", async () => {
     const { tokens } = await signedInUser({}, "claims");
     const claims = decodeJwt(tokens.access_token) as Json;
 
-    expect(Object.keys(claims).sort()).toEqual(["aud", "exp", "iat", "iss", "jti", "role", "sid", "sub"]);
+    expect(Object.keys(claims).sort()).toEqual(["amr", "aud", "auth_time", "exp", "iat", "iss", "jti", "role", "sid", "sub"]);
+    // Signed in by the emailed verification code: a one-time code, just now.
+    expect(claims).toMatchObject({ auth_time: claims.iat, amr: ["otp"] });
     expect(claims).toMatchObject({ iss: config.issuer, aud: config.audience, sub: tokens.user.id, role: "CUSTOMER" });
     expect(claims.sid).toMatch(UUID);
     expect(claims.jti).toMatch(UUID);

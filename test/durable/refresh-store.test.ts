@@ -10,7 +10,9 @@ const GRACE_MS = 10 * SECOND;
 const TTL_MS = 30 * 24 * 60 * MINUTE;
 
 function open(store: RefreshStore, sessionId = "s1", now = T0) {
-  return store.create({ sessionId, deviceId: "d1", tokenHash: `${sessionId}-h0`, expiresAt: now + TTL_MS, now });
+  return store.create({
+    sessionId, deviceId: "d1", tokenHash: `${sessionId}-h0`, expiresAt: now + TTL_MS, now, authTime: now / 1000, amr: ["pwd"],
+  });
 }
 
 function rotate(store: RefreshStore, presented: string, successor: string, now: number, over: { sessionId?: string; deviceId?: string } = {}) {
