@@ -2,11 +2,11 @@
 // lifetime; and key rotation: tokens signed by a retired-but-listed key keep verifying, new tokens use
 // the new key, JWKS lists every listed key without private parts, and a removed key verifies nothing.
 import { env } from "cloudflare:workers";
-import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JWK } from "jose";
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, importJWK, jwtVerify, SignJWT, type JWK } from "jose";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config";
 import { publicJwks, signAccessToken, verifyAccessToken, VerifiedTokens } from "../../src/domain/tokens";
-import { call, signedInUser, type Json } from "../helpers";
+import { call, expectProblem, PASSWORD, post, reauthenticate, signedInUser, type Json } from "../helpers";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -109,6 +109,25 @@ describe("the isolate's cache of verified tokens", () => {
     ]) {
       expect(await verifyAccessToken(config, forged, iat + 1)).toBeNull();
     }
+  });
+
+  it("signed before step-up (no auth_time, no amr): accepted, never recent, and able to reauthenticate", async () => {
+    const { tokens } = await signedInUser({}, "pre-step-up");
+    const { sub, sid, role, jti, iat, exp } = decodeJwt(tokens.access_token) as Json;
+    const key = await importJWK({ ...currentJwk, alg: "EdDSA" }, "EdDSA");
+    const old = await new SignJWT({ sid, role })
+      .setProtectedHeader({ alg: "EdDSA", kid: currentJwk.kid, typ: "at+jwt" })
+      .setIssuer(config.issuer)
+      .setAudience(config.audience)
+      .setSubject(sub)
+      .setIssuedAt(iat)
+      .setExpirationTime(exp)
+      .setJti(jti)
+      .sign(key);
+    expect(await verifyAccessToken(config, old)).toMatchObject({ sub, sid, auth_time: 0, amr: [] });
+    const change = { current_password: PASSWORD, new_password: "another horse battery staple" };
+    await expectProblem(await post("/auth/password/change", change, { authorization: `Bearer ${old}` }), 403, "reauthentication_required");
+    expect((await reauthenticate(old, { password: PASSWORD })).status).toBe(200);
   });
 
   it("is emptied with its key ring: a removed key verifies nothing, even for tokens seen before", async () => {
