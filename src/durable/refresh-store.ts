@@ -13,6 +13,9 @@ type SessionState = {
   created_at: number;
   auth_time: number;
   amr: string;
+  /** auth_time and amr as the last pair carried them, for a repeat inside the grace window. */
+  access_auth_time: number;
+  access_amr: string;
 };
 
 /** The sessions list shows the last use to the minute: its D1 row is written at most once a minute per session. */
@@ -33,10 +36,11 @@ export class RefreshStore {
     const jti = crypto.randomUUID();
     const iat = Math.floor(input.now / 1000);
     this.sql.exec(
-      `INSERT INTO sessions (id, device_id, token_hash, access_jti, access_iat, expires_at, created_at, auth_time, amr)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO sessions
+         (id, device_id, token_hash, access_jti, access_iat, expires_at, created_at, auth_time, amr, access_auth_time, access_amr)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       input.sessionId, input.deviceId, input.tokenHash, jti, iat, input.expiresAt, input.now,
-      input.authTime, JSON.stringify(input.amr),
+      input.authTime, JSON.stringify(input.amr), input.authTime, JSON.stringify(input.amr),
     );
     this.scheduleCleanup(input.expiresAt);
     return { jti, iat };
@@ -45,8 +49,8 @@ export class RefreshStore {
   /**
    * One rotation step (RFC 9700 §4.14). The successor's hash comes from the caller and is
    * deterministic, so a repeat of the just-rotated token inside the grace window gets the same
-   * successor and access-token claims (auth_time and amr are the session's: a refresh never moves
-   * them). A spent token outside that is reuse: the session is revoked
+   * successor and access-token claims, auth_time and amr included (a rotation copies the session's,
+   * which a refresh never moves, and a repeat gets the copy, even after a reauthentication). A spent token outside that is reuse: the session is revoked
    * here, and `revoked` names it so the caller can propagate. `touch`: the session's last use is due
    * to be written to its D1 row.
    */
@@ -58,7 +62,8 @@ export class RefreshStore {
       const jti = crypto.randomUUID();
       const iat = Math.floor(now / 1000);
       this.sql.exec(
-        `UPDATE sessions SET prev_hash = token_hash, token_hash = ?, rotated_at = ?, access_jti = ?, access_iat = ? WHERE id = ?`,
+        `UPDATE sessions SET prev_hash = token_hash, token_hash = ?, rotated_at = ?, access_jti = ?, access_iat = ?,
+           access_auth_time = auth_time, access_amr = amr WHERE id = ?`,
         input.successorHash, now, jti, iat, current.id,
       );
       this.sql.exec(
@@ -79,7 +84,10 @@ export class RefreshStore {
     ) {
       // Inside the grace window a wrong device is refused like any other mismatch, not taken as theft.
       if (!this.#usable(previous, input, now)) return { ok: false, reason: "invalid" };
-      return { ok: true, jti: previous.access_jti, iat: previous.access_iat, expiresAt: previous.expires_at, replay: true, ...authOf(previous) };
+      return {
+        ok: true, jti: previous.access_jti, iat: previous.access_iat, expiresAt: previous.expires_at, replay: true,
+        authTime: previous.access_auth_time, amr: parseAmr(previous.access_amr),
+      };
     }
 
     const spent = this.#spent(input.presentedHash);

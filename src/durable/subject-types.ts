@@ -36,7 +36,8 @@ CREATE TABLE IF NOT EXISTS sessions (
   id TEXT PRIMARY KEY, device_id TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE,
   prev_hash TEXT, rotated_at INTEGER, access_jti TEXT NOT NULL, access_iat INTEGER NOT NULL,
   expires_at INTEGER NOT NULL, revoked_at INTEGER, created_at INTEGER NOT NULL,
-  auth_time INTEGER NOT NULL DEFAULT 0, amr TEXT NOT NULL DEFAULT '[]');
+  auth_time INTEGER NOT NULL DEFAULT 0, amr TEXT NOT NULL DEFAULT '[]',
+  access_auth_time INTEGER NOT NULL DEFAULT 0, access_amr TEXT NOT NULL DEFAULT '[]');
 CREATE INDEX IF NOT EXISTS sessions_prev ON sessions (prev_hash);
 CREATE TABLE IF NOT EXISTS session_touches (id TEXT PRIMARY KEY, at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS session_outbox (
@@ -69,4 +70,6 @@ DROP TABLE IF EXISTS login_throttle;
 export const ADDED_COLUMNS = [
   ["sessions", "auth_time", "INTEGER NOT NULL DEFAULT 0"],
   ["sessions", "amr", "TEXT NOT NULL DEFAULT '[]'"],
+  ["sessions", "access_auth_time", "INTEGER NOT NULL DEFAULT 0"],
+  ["sessions", "access_amr", "TEXT NOT NULL DEFAULT '[]'"],
 ] as const;

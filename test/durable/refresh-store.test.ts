@@ -71,8 +71,11 @@ describe("RefreshStore", () => {
         ok: true, expiresAt: T0 + TTL_MS,
       });
       expect(auth(rotate(store, "s1-h1", "s1-h2", later + SECOND))).toEqual({ authTime: later / 1000, amr: ["otp"] });
-      // A repeat inside the grace window answers what the session holds now, like the first.
-      expect(auth(rotate(store, "s1-h1", "s1-h2", later + 2 * SECOND))).toEqual({ authTime: later / 1000, amr: ["otp"] });
+      // A repeat inside the grace window gets what the first got, even across a reauthentication.
+      const first = rotate(store, "s1-h2", "s1-h3", later + 2 * SECOND);
+      store.reauthenticate({ sessionId: "s1", now: later + 3 * SECOND, authTime: later / 1000 + 3, amr: ["pwd"] });
+      expect(rotate(store, "s1-h2", "s1-h3", later + 4 * SECOND)).toEqual({ ...first, touch: undefined, replay: true });
+      expect(auth(rotate(store, "s1-h3", "s1-h4", later + 5 * SECOND))).toEqual({ authTime: later / 1000 + 3, amr: ["pwd"] });
     }));
 
   it("refuses to reauthenticate a revoked, expired or unknown session", () =>
