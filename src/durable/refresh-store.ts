@@ -50,9 +50,9 @@ export class RefreshStore {
    * One rotation step (RFC 9700 §4.14). The successor's hash comes from the caller and is
    * deterministic, so a repeat of the just-rotated token inside the grace window gets the same
    * successor and access-token claims, auth_time and amr included (a rotation copies the session's,
-   * which a refresh never moves, and a repeat gets the copy, even after a reauthentication). A spent token outside that is reuse: the session is revoked
-   * here, and `revoked` names it so the caller can propagate. `touch`: the session's last use is due
-   * to be written to its D1 row.
+   * which a refresh never moves, and a repeat gets the copy, even after a reauthentication). A spent
+   * token outside that is reuse: the session is revoked here, and `revoked` names it so the caller
+   * can propagate. `touch`: the session's last use is due to be written to its D1 row.
    */
   rotate(input: RotateInput): RotateResult & { revoked?: string[]; touch?: boolean } {
     const { now } = input;
