@@ -20,6 +20,7 @@ import { googleRoutes } from "./routes/google";
 import { kycRoutes, providerRoutes } from "./routes/kyc";
 import { phoneRoutes } from "./routes/phone";
 import { passkeyAuthRoutes, passkeyUserRoutes } from "./routes/passkeys";
+import { reauthRoutes } from "./routes/reauthenticate";
 import { passwordRoutes } from "./routes/password";
 import { serviceRoutes } from "./routes/service";
 import { sessionRoutes } from "./routes/sessions";
@@ -77,6 +78,7 @@ const api = new Hono<AppEnv>({ strict: false })
   .route("/auth", passwordRoutes)
   .route("/auth", mfaAuthRoutes)
   .route("/auth", passkeyAuthRoutes)
+  .route("/auth", reauthRoutes)
   .route("/users", userRoutes)
   .route("/users", mfaUserRoutes)
   .route("/users", passkeyUserRoutes)

@@ -82,6 +82,8 @@ const ConfigSchema = z.object({
     .default("ADMIN")
     .transform((text) => text.split(",").map((r) => r.trim()).filter(Boolean))
     .pipe(z.array(z.enum(ROLES))),
+  // How long after a sign-in or reauthentication sensitive changes are allowed (step-up).
+  REAUTH_MAX_AGE_SECONDS: seconds(600),
   // The issuer an authenticator app shows next to the account name.
   TOTP_ISSUER: z.string().min(1).default("edge-auth"),
   // Passkeys: the relying party's id (a host name the origins are on) and the origins allowed to
@@ -184,6 +186,8 @@ export type Config = Readonly<{
   totpIssuer: string;
   /** The WebAuthn relying party: its id, its name, and the origins whose assertions are accepted. */
   webauthn: { rpId: string; rpName: string; origins: readonly string[] };
+  /** A sensitive route needs the token's auth_time within this many seconds (requireRecentAuth). */
+  reauthMaxAge: number;
   signingKeys: ReadonlyArray<Record<string, unknown> & { kid: string }>;
   /** The raw secret, as a cache key for imported keys that survives a new env object. */
   signingKeysSource: string;
@@ -294,6 +298,7 @@ function build(v: Parsed, signingKeysSource: string): Config {
     mfaRequiredRoles: v.MFA_REQUIRED_ROLES,
     totpIssuer: v.TOTP_ISSUER,
     webauthn: webauthnOf(v),
+    reauthMaxAge: v.REAUTH_MAX_AGE_SECONDS,
     signingKeys: v.JWT_SIGNING_KEYS,
     signingKeysSource,
     codeSecret: v.CODE_HMAC_SECRET,

@@ -11,6 +11,7 @@ export const ERRORS = {
   invalid_state: { status: 400, title: "Invalid or expired sign-in state" },
   invalid_document: { status: 400, title: "Invalid KYC document" },
   invalid_passkey: { status: 400, title: "The passkey could not be verified" },
+  totp_not_enrolled: { status: 400, title: "No authenticator app is enrolled" },
   invalid_access_token: { status: 401, title: "Missing, invalid or revoked access token" },
   invalid_credentials: { status: 401, title: "Invalid email or password" },
   invalid_refresh_token: { status: 401, title: "Invalid refresh token" },

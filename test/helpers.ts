@@ -13,3 +13,4 @@ export * from "./helpers/time";
 export * from "./helpers/mfa";
 export * from "./helpers/email-code";
 export * from "./helpers/passkeys";
+export * from "./helpers/step-up";

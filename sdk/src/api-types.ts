@@ -365,7 +365,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Change the password; every other session ends */
+        /**
+         * Change the password; every other session ends
+         * @description Needs a recent sign-in: the access token's `auth_time` within REAUTH_MAX_AGE_SECONDS (default 600); otherwise 403 `reauthentication_required` until `POST /auth/reauthenticate`.
+         */
         post: operations["postApiV1AuthPasswordChange"];
         delete?: never;
         options?: never;
@@ -470,6 +473,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/reauthenticate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Prove who you are again (password or authenticator code): a new access token with a fresh auth_time
+         * @description The session's auth_time becomes now and its amr the method used; later refreshes carry them. The refresh token is unchanged.
+         */
+        post: operations["postApiV1AuthReauthenticate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/me": {
         parameters: {
             query?: never;
@@ -514,9 +537,15 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Begin enrolling an authenticator app (not active until confirmed) */
+        /**
+         * Begin enrolling an authenticator app (not active until confirmed)
+         * @description Needs a recent sign-in: the access token's `auth_time` within REAUTH_MAX_AGE_SECONDS (default 600); otherwise 403 `reauthentication_required` until `POST /auth/reauthenticate`.
+         */
         post: operations["postApiV1UsersMeMfaTotp"];
-        /** Remove the authenticator app and the recovery codes */
+        /**
+         * Remove the authenticator app and the recovery codes
+         * @description Needs a recent sign-in: the access token's `auth_time` within REAUTH_MAX_AGE_SECONDS (default 600); otherwise 403 `reauthentication_required` until `POST /auth/reauthenticate`.
+         */
         delete: operations["deleteApiV1UsersMeMfaTotp"];
         options?: never;
         head?: never;
@@ -549,7 +578,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A new set of recovery codes; the old set stops working */
+        /**
+         * A new set of recovery codes; the old set stops working
+         * @description Needs a recent sign-in: the access token's `auth_time` within REAUTH_MAX_AGE_SECONDS (default 600); otherwise 403 `reauthentication_required` until `POST /auth/reauthenticate`.
+         */
         post: operations["postApiV1UsersMeMfaRecoveryCodes"];
         delete?: never;
         options?: never;
@@ -1116,6 +1148,15 @@ export interface components {
             challenge_id: string;
         } & {
             [key: string]: unknown;
+        };
+        AccessToken: {
+            /** @description EdDSA-signed JWT (typ at+jwt) with a fresh auth_time, for the same session */
+            access_token: string;
+            /** @constant */
+            token_type: "Bearer";
+            expires_in: number;
+            /** Format: date-time */
+            access_expires_at: string;
         };
         MfaStatus: {
             totp: boolean;
@@ -2606,6 +2647,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem (code: reauthentication_required) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem (code: payload_too_large) */
             413: {
                 headers: {
@@ -2883,6 +2933,79 @@ export interface operations {
             };
         };
     };
+    postApiV1AuthReauthenticate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    password: string;
+                } | {
+                    totp: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A new access token for the same session */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessToken"];
+                };
+            };
+            /** @description Problem (code: validation_error, invalid_code, totp_not_enrolled, invalid_json, unsupported_content_type) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: invalid_credentials, invalid_access_token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: account_disabled) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: too_many_attempts) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getApiV1UsersMe: {
         parameters: {
             query?: never;
@@ -3034,6 +3157,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem (code: reauthentication_required) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem (code: mfa_already_enrolled) */
             409: {
                 headers: {
@@ -3063,6 +3195,15 @@ export interface operations {
             };
             /** @description Problem (code: invalid_access_token) */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: reauthentication_required) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3145,6 +3286,15 @@ export interface operations {
             };
             /** @description Problem (code: invalid_access_token) */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: reauthentication_required) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

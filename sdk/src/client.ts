@@ -150,6 +150,17 @@ export function createAuthClient(options: AuthClientOptions) {
       call("post", "/api/v1/auth/password-reset/request")({ body }),
     confirmPasswordReset: (body: Body<"/api/v1/auth/password-reset/confirm", "post">) =>
       call("post", "/api/v1/auth/password-reset/confirm")({ body }),
+    /**
+     * Proves who the user is again (password or authenticator code) for the routes that need a recent
+     * sign-in: the new access token replaces the current one (the refresh token stays; TOKEN_REFRESHED).
+     */
+    async reauthenticate(body: Body<"/api/v1/auth/reauthenticate", "post">) {
+      // A refresh in flight would write its pair after ours: let it finish first.
+      await store.settled();
+      const r = await call("post", "/api/v1/auth/reauthenticate", true)({ body });
+      await store.adoptAccess(r);
+      return r;
+    },
     changePassword: (body: Body<"/api/v1/auth/password/change", "post">) => call("post", "/api/v1/auth/password/change", true)({ body }),
     sendPhoneOtp: (body: Body<"/api/v1/auth/phone/send-otp", "post">) => call("post", "/api/v1/auth/phone/send-otp")({ body }),
     verifyPhoneOtp: async (body: WithDevice<Body<"/api/v1/auth/phone/verify-otp", "post">>) =>

@@ -40,7 +40,9 @@ export type AuditAction =
   | "passkey.renamed"
   | "passkey.deleted"
   | "passkey.failed"
-  | "passkey.counter_regressed";
+  | "passkey.counter_regressed"
+  | "reauth.succeeded"
+  | "reauth.failed";
 
 export type AuditEvent = {
   action: AuditAction;

@@ -40,7 +40,10 @@ type Rpc = DurableObjectStub<SubjectStore>;
 // concerns it has (an IP address has no sessions, an email address no upload slot).
 
 /** Sessions and refresh-token chains: the truth for authentication (a user's store only). */
-export type Sessions = Pick<Rpc, "createSession" | "setActive" | "rotateRefresh" | "revokeByToken" | "revokeSessions">;
+export type Sessions = Pick<
+  Rpc,
+  "createSession" | "setActive" | "rotateRefresh" | "reauthenticateSession" | "revokeByToken" | "revokeSessions"
+>;
 /** One-time codes and links with their miss counters. */
 export type Codes = Pick<
   Rpc,
@@ -51,7 +54,14 @@ export type Limits = Pick<Rpc, "claimCooldown" | "hit" | "beginLogin" | "loginSu
 /** The second step of a sign-in: challenges, attempt counts, TOTP steps spent (a user's store only). */
 export type SecondStep = Pick<
   Rpc,
-  "openMfaChallenge" | "beginMfaAttempt" | "finishMfaChallenge" | "acceptTotpStep" | "clearSecondStep" | "openPasskeyStep"
+  | "openMfaChallenge"
+  | "beginMfaAttempt"
+  | "finishMfaChallenge"
+  | "acceptTotpStep"
+  | "beginStepUpAttempt"
+  | "finishStepUpTotp"
+  | "clearSecondStep"
+  | "openPasskeyStep"
 >;
 /** WebAuthn challenges waiting for an authenticator's answer, each taken once. */
 export type WebAuthnChallenges = Pick<Rpc, "putWebAuthnChallenge" | "takeWebAuthnChallenge">;

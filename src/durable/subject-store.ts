@@ -5,7 +5,7 @@ import { kvKeys, kvTtl } from "../storage/kv-keys";
 import type { OpenedSession } from "../storage/sessions";
 import { CodeStore, type PutCodeInput } from "./code-store";
 import { flushOutbox, SessionOutbox } from "./session-projection";
-import { hasTables, holdsNothing, nextExpiry } from "./subject-storage";
+import { hasTables, holdsNothing, nextExpiry, upgradeSchema } from "./subject-storage";
 import {
   SUBJECT_SCHEMA,
   resendCooldownName,
@@ -13,7 +13,9 @@ import {
   type CooldownResult,
   type LimitInput,
   type LinkLookup,
+  type ReauthResult,
   type RotateResult,
+  type SessionAuth,
 } from "./subject-types";
 import { LimitStore } from "./limit-store";
 import { LoginThrottle, type LoginAttemptInput } from "./login-throttle";
@@ -60,8 +62,8 @@ export class SubjectStore extends DurableObject<Env> {
     super(ctx, env);
     const sql = ctx.storage.sql;
     this.#stored = hasTables(sql);
-    // An object made by an earlier version gets the tables added since (the script is idempotent).
-    if (this.#stored) sql.exec(SUBJECT_SCHEMA);
+    // An object made by an earlier version gets the tables and columns added since.
+    if (this.#stored) upgradeSchema(sql);
     const schedule = (at: number) => this.#scheduleCleanup(at);
     this.#refresh = new RefreshStore(sql, schedule);
     this.#limits = new LimitStore(sql, schedule);
@@ -82,7 +84,7 @@ export class SubjectStore extends DurableObject<Env> {
   async createSession(input: {
     userId: string; sessionId: string; tokenHash: string; expiresAt: number; now: number;
     deviceId: string; deviceName: string | null; userAgent: string | null; ip: string | null;
-  }): Promise<{ ok: true; jti: string; iat: number } | { ok: false; reason: "disabled" | "unlisted" }> {
+  } & SessionAuth): Promise<{ ok: true; jti: string; iat: number } | { ok: false; reason: "disabled" | "unlisted" }> {
     this.#writable();
     if (this.#disabled()) return { ok: false, reason: "disabled" };
     const issued = this.#refresh.create(input);
@@ -131,6 +133,12 @@ export class SubjectStore extends DurableObject<Env> {
       void this.#project([input.sessionId]);
     }
     return result as RotateResult;
+  }
+
+  /** Records a reauthentication on an open session: its auth_time and amr from now on. */
+  async reauthenticateSession(input: { sessionId: string; now: number } & SessionAuth): Promise<ReauthResult> {
+    if (!this.#stored) return { ok: false, reason: "ended" };
+    return this.#refresh.reauthenticate(input);
   }
 
   /** Revokes the session a refresh token (current, previous or spent) belongs to. Idempotent. */
@@ -249,6 +257,18 @@ export class SubjectStore extends DurableObject<Env> {
   async acceptTotpStep(input: { step: number; now: number }): Promise<{ ok: boolean }> {
     this.#writable();
     return { ok: this.#secondStep.acceptStep(input.step, input.now) };
+  }
+
+  /** Takes one attempt of the user's second-step budget for a step-up code, before it is checked. */
+  async beginStepUpAttempt(input: { now: number; userLimit: { count: number; windowMs: number } }): Promise<CooldownResult> {
+    this.#writable();
+    return this.#secondStep.beginStepUp(input);
+  }
+
+  /** A right step-up TOTP code: its step is spent here (no replay) and its attempt given back. */
+  async finishStepUpTotp(input: { step: number; now: number }): Promise<{ ok: boolean }> {
+    this.#writable();
+    return { ok: this.#secondStep.finishStepUp(input.step, input.now) };
   }
 
   async clearSecondStep(): Promise<void> {

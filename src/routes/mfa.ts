@@ -16,6 +16,7 @@ import { TokenResponseSchema } from "../http/schemas";
 import { validate } from "../http/validate";
 import { AuthenticationResponseSchema, RequestOptionsSchema } from "../http/webauthn-schemas";
 import { requestMeta, requireAuth } from "../middleware/require-auth";
+import { requireRecentAuth } from "../middleware/require-recent";
 import { currentUser } from "../middleware/require-role";
 import { signInAnswer } from "./sign-in-answer";
 
@@ -92,6 +93,7 @@ export const mfaUserRoutes = new Hono<AppEnv>()
       errors: ["mfa_already_enrolled"],
     }),
     requireAuth,
+    requireRecentAuth,
     async (c) => {
       const enrolment = await startTotpEnrolment(c.var.deps, await currentUser(c), Date.now());
       c.header("Cache-Control", "no-store");
@@ -122,6 +124,7 @@ export const mfaUserRoutes = new Hono<AppEnv>()
       responses: { 204: { description: "Removed", schema: null } },
     }),
     requireAuth,
+    requireRecentAuth,
     async (c) => {
       await disableTotp(c.var.deps, c.var.auth.sub);
       return c.body(null, 204);
@@ -136,6 +139,7 @@ export const mfaUserRoutes = new Hono<AppEnv>()
       errors: ["not_found"],
     }),
     requireAuth,
+    requireRecentAuth,
     async (c) => {
       const codes = await regenerateRecoveryCodes(c.var.deps, c.var.auth.sub, Date.now());
       c.header("Cache-Control", "no-store");

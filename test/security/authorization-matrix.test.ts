@@ -4,9 +4,10 @@
 // 403 kyc_required on the KYC-gated route, a user acting on another user's resource is refused, and
 // public routes are reachable without a token. A route added later without an entry fails this test.
 // The admin caller has an authenticator app (MFA_REQUIRED_ROLES holds ADMIN) and gets it back after a
-// route removed it.
-import { beforeAll, describe, expect, it } from "vitest";
-import { authed, call, enrolTotp, makeAdmin, post, registerPasskey, signedInUser, type Json } from "../helpers";
+// route removed it. Routes that need a recent sign-in (`recent`) refuse a token whose auth_time is
+// older than 10 minutes with 403 reauthentication_required, and exactly those say so in the document.
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { authed, call, enrolTotp, makeAdmin, moveClock, post, registerPasskey, restoreClock, signedInUser, type Json } from "../helpers";
 
 /**
  * pass: the caller reaches the handler (any answer but 401/403, and no server error);
@@ -29,12 +30,15 @@ type Entry = {
    * owner has one; anyone else's path gets a random UUID), or (default) a random UUID.
    */
   ids?: "session" | "user" | "passkey";
+  /** Needs a recent sign-in (requireRecentAuth): a stale token gets 403 reauthentication_required. */
+  recent?: true;
 };
 
 const PUBLIC: Entry = { anonymous: "pass", customer: "pass", provider: "pass", admin: "pass" };
 const SIGNED_IN: Entry = { anonymous: "unauthenticated", customer: "pass", provider: "pass", admin: "pass" };
 const ADMIN_ONLY: Entry = { anonymous: "unauthenticated", customer: "forbidden", provider: "forbidden", admin: "pass" };
 const ADMIN_ONLY_BY_ID: Entry = { ...ADMIN_ONLY, other: "forbidden" };
+const RECENT: Entry = { ...SIGNED_IN, recent: true };
 const SIGNED_WEBHOOK: Entry = { anonymous: "signed", customer: "signed", provider: "signed", admin: "signed" };
 
 const MATRIX: Record<string, Entry> = {
@@ -55,7 +59,8 @@ const MATRIX: Record<string, Entry> = {
   "POST /api/v1/auth/logout-all": SIGNED_IN,
   "POST /api/v1/auth/password-reset/request": PUBLIC,
   "POST /api/v1/auth/password-reset/confirm": PUBLIC,
-  "POST /api/v1/auth/password/change": SIGNED_IN,
+  "POST /api/v1/auth/password/change": RECENT,
+  "POST /api/v1/auth/reauthenticate": SIGNED_IN,
   // Sessions
   "GET /api/v1/auth/sessions": SIGNED_IN,
   "DELETE /api/v1/auth/sessions/{id}": { ...SIGNED_IN, other: "session_not_found", ids: "session" },
@@ -74,10 +79,10 @@ const MATRIX: Record<string, Entry> = {
   "PATCH /api/v1/users/me": SIGNED_IN,
   // Second factors
   "GET /api/v1/users/me/mfa": SIGNED_IN,
-  "POST /api/v1/users/me/mfa/totp": SIGNED_IN,
+  "POST /api/v1/users/me/mfa/totp": RECENT,
   "POST /api/v1/users/me/mfa/totp/confirm": SIGNED_IN,
-  "DELETE /api/v1/users/me/mfa/totp": SIGNED_IN,
-  "POST /api/v1/users/me/mfa/recovery-codes": SIGNED_IN,
+  "DELETE /api/v1/users/me/mfa/totp": RECENT,
+  "POST /api/v1/users/me/mfa/recovery-codes": RECENT,
   "POST /api/v1/auth/mfa/verify": PUBLIC,
   "POST /api/v1/auth/mfa/passkey/options": PUBLIC,
   // Passkeys
@@ -282,4 +287,31 @@ describe("authorization matrix", () => {
   it("has no entry for a route the service does not serve", () => {
     expect(Object.keys(MATRIX).filter((k) => !served.has(shape(k)))).toEqual([]);
   });
+});
+
+describe("routes that need a recent sign-in", () => {
+  afterEach(restoreClock);
+
+  const recent = Object.entries(MATRIX)
+    .filter(([, entry]) => entry.recent)
+    .map(([key]) => key);
+
+  it("are exactly those the document says answer 403 reauthentication_required", () => {
+    const ops = doc.paths as Record<string, Record<string, { responses?: Record<string, { description?: string }> }>>;
+    const saysSo = documented.filter((key) => {
+      const [method, path] = key.split(" ") as [string, string];
+      return /reauthentication_required/.test(ops[path]?.[method.toLowerCase()]?.responses?.["403"]?.description ?? "");
+    });
+    expect(saysSo.map(shape).sort()).toEqual(recent.map(shape).sort());
+  });
+
+  for (const route of recent) {
+    it(`${route} refuses a token signed in 11 minutes ago`, async () => {
+      const [method, path] = route.split(" ") as [string, string];
+      const { tokens } = await signedInUser({}, "matrix-stale");
+      moveClock(11 * 60_000);
+      const res = await request(method, fillPath(path, MATRIX[route]!, callers.customer), tokens.access_token);
+      expect({ status: res.status, code: (await res.json<Json>()).code }).toEqual({ status: 403, code: "reauthentication_required" });
+    });
+  }
 });
