@@ -483,7 +483,7 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Prove who you are again (password or authenticator code): a new access token with a fresh auth_time
+         * Prove who you are again (password, authenticator code or passkey): a new access token with a fresh auth_time
          * @description The session's auth_time becomes now and its amr the method used; later refreshes carry them. The refresh token is unchanged.
          */
         post: operations["postApiV1AuthReauthenticate"];
@@ -600,7 +600,7 @@ export interface paths {
         put?: never;
         /**
          * Creation options for a new passkey (resident key required, user verification preferred)
-         * @description The user's existing passkeys are excluded. The challenge works once, within 5 minutes.
+         * @description Needs a recent sign-in: the access token's `auth_time` within REAUTH_MAX_AGE_SECONDS (default 600); otherwise 403 `reauthentication_required` until `POST /auth/reauthenticate`.
          */
         post: operations["postApiV1UsersMePasskeysOptions"];
         delete?: never;
@@ -619,7 +619,10 @@ export interface paths {
         /** The user's passkeys */
         get: operations["getApiV1UsersMePasskeys"];
         put?: never;
-        /** Register the passkey the authenticator made for the options' challenge */
+        /**
+         * Register the passkey the authenticator made for the options' challenge
+         * @description Needs a recent sign-in: the access token's `auth_time` within REAUTH_MAX_AGE_SECONDS (default 600); otherwise 403 `reauthentication_required` until `POST /auth/reauthenticate`.
+         */
         post: operations["postApiV1UsersMePasskeys"];
         delete?: never;
         options?: never;
@@ -639,7 +642,7 @@ export interface paths {
         post?: never;
         /**
          * Remove a passkey
-         * @description Refused with 409 last_sign_in_method when nothing else would let the user sign in.
+         * @description Needs a recent sign-in: the access token's `auth_time` within REAUTH_MAX_AGE_SECONDS (default 600); otherwise 403 `reauthentication_required` until `POST /auth/reauthenticate`.
          */
         delete: operations["deleteApiV1UsersMePasskeysId"];
         options?: never;
@@ -2946,6 +2949,10 @@ export interface operations {
                     password: string;
                 } | {
                     totp: string;
+                } | {
+                    /** @description The answer to POST /auth/reauthenticate/options */
+                    passkey: components["schemas"]["AuthenticationResponseJSON"];
+                    challenge_id: string;
                 };
             };
         };
@@ -2959,7 +2966,7 @@ export interface operations {
                     "application/json": components["schemas"]["AccessToken"];
                 };
             };
-            /** @description Problem (code: validation_error, invalid_code, totp_not_enrolled, invalid_json, unsupported_content_type) */
+            /** @description Problem (code: validation_error, invalid_code, totp_not_enrolled, invalid_passkey, invalid_json, unsupported_content_type) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3340,6 +3347,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem (code: reauthentication_required) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getApiV1UsersMePasskeys: {
@@ -3416,6 +3432,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Problem (code: reauthentication_required) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Problem (code: payload_too_large) */
             413: {
                 headers: {
@@ -3456,6 +3481,15 @@ export interface operations {
             };
             /** @description Problem (code: invalid_access_token) */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: reauthentication_required) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

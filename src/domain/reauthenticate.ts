@@ -1,25 +1,31 @@
 import { AppError } from "../errors";
 import { findTotp } from "../storage/mfa";
 import { findUserById, type User } from "../storage/users";
-import type { AmrValue } from "./auth-methods";
+import { amrOf, type AmrValue } from "./auth-methods";
 import { emailSubject, userSubject, type Deps, type Limits, type RequestMeta } from "./deps";
 import { COUNTERS, enforceIpLimit } from "./limits";
 import { MFA_USER_MAX_ATTEMPTS, MFA_USER_WINDOW_MS } from "./mfa-challenge";
 import { burnPasswordCheck, verifyPassword } from "./passwords";
+import { verifyReauthPasskey } from "./passkey-sign-in";
 import { checkTotp } from "./second-factors";
 import { issueAccessToken, type AccessTokenAnswer } from "./session-tokens";
+import type { AuthenticationResponseJSON } from "./webauthn";
 
 // POST /auth/reauthenticate (step-up): the signed-in user proves who they are again, and their
 // session's auth_time becomes now, so the sensitive routes (requireRecentAuth) open for a while.
 // Each proof is one verifier below; a new kind (a passkey) is one more entry in VERIFIERS.
 
-export type ReauthProof = { method: "password"; password: string } | { method: "totp"; code: string };
+export type ReauthProof =
+  | { method: "password"; password: string }
+  | { method: "totp"; code: string }
+  | { method: "passkey"; challengeId: string; credential: AuthenticationResponseJSON };
 
 type Verifier<P extends ReauthProof> = (deps: Deps, user: User, proof: P, meta: RequestMeta, now: number) => Promise<AmrValue[]>;
 
 const VERIFIERS: { [M in ReauthProof["method"]]: Verifier<Extract<ReauthProof, { method: M }>> } = {
   password: verifyPasswordProof,
   totp: verifyTotpProof,
+  passkey: verifyPasskeyProof,
 };
 
 export async function reauthenticate(
@@ -101,6 +107,21 @@ async function verifyTotpProof(deps: Deps, user: User, proof: { code: string }, 
     throw new AppError("invalid_code");
   }
   return ["otp"] satisfies AmrValue[];
+}
+
+/**
+ * An assertion to the challenge of POST /auth/reauthenticate/options, by one of the user's own
+ * passkeys (each refusal audited there as passkey.failed). Nothing to guess, so nothing to count.
+ */
+async function verifyPasskeyProof(
+  deps: Deps,
+  user: User,
+  proof: { challengeId: string; credential: AuthenticationResponseJSON },
+  _meta: RequestMeta,
+  now: number,
+) {
+  const { userVerified } = await verifyReauthPasskey(deps, user, { challengeId: proof.challengeId, credential: proof.credential }, now);
+  return amrOf({ method: "passkey", userVerified });
 }
 
 function failed(deps: Deps, userId: string, method: string, reason: string): void {

@@ -23,6 +23,7 @@ import {
   RegistrationResponseSchema,
 } from "../http/webauthn-schemas";
 import { requestMeta, requireAuth } from "../middleware/require-auth";
+import { requireRecentAuth } from "../middleware/require-recent";
 import { currentUser } from "../middleware/require-role";
 import { signInAnswer } from "./sign-in-answer";
 
@@ -54,6 +55,7 @@ export const passkeyUserRoutes = new Hono<AppEnv>()
       responses: { 200: { description: "PublicKeyCredentialCreationOptionsJSON", schema: CreationOptionsSchema } },
     }),
     requireAuth,
+    requireRecentAuth,
     async (c) => {
       const options = await passkeyRegistrationOptions(c.var.deps, await currentUser(c), Date.now());
       c.header("Cache-Control", "no-store");
@@ -69,6 +71,7 @@ export const passkeyUserRoutes = new Hono<AppEnv>()
       errors: ["validation_error", "invalid_passkey"],
     }),
     requireAuth,
+    requireRecentAuth,
     validate("json", AddPasskeyBody),
     async (c) => {
       const body = c.req.valid("json");
@@ -117,6 +120,7 @@ export const passkeyUserRoutes = new Hono<AppEnv>()
       errors: ["passkey_not_found", "last_sign_in_method"],
     }),
     requireAuth,
+    requireRecentAuth,
     validate("param", PasskeyParam),
     async (c) => {
       await removePasskey(c.var.deps, c.var.auth.sub, c.req.valid("param").id);

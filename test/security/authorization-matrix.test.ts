@@ -86,12 +86,12 @@ const MATRIX: Record<string, Entry> = {
   "POST /api/v1/auth/mfa/verify": PUBLIC,
   "POST /api/v1/auth/mfa/passkey/options": PUBLIC,
   // Passkeys
-  "POST /api/v1/users/me/passkeys/options": SIGNED_IN,
-  "POST /api/v1/users/me/passkeys": SIGNED_IN,
+  "POST /api/v1/users/me/passkeys/options": RECENT,
+  "POST /api/v1/users/me/passkeys": RECENT,
   "GET /api/v1/users/me/passkeys": SIGNED_IN,
   // The matrix's body ({}) lacks `name`: refused before the passkey is looked up, and never 401/403.
   "PATCH /api/v1/users/me/passkeys/{id}": { ...SIGNED_IN, other: "pass", ids: "passkey" },
-  "DELETE /api/v1/users/me/passkeys/{id}": { ...SIGNED_IN, other: "passkey_not_found", ids: "passkey" },
+  "DELETE /api/v1/users/me/passkeys/{id}": { ...RECENT, other: "passkey_not_found", ids: "passkey" },
   "POST /api/v1/auth/passkey/options": PUBLIC,
   "POST /api/v1/auth/passkey/verify": PUBLIC,
   "POST /api/v1/auth/reauthenticate/options": SIGNED_IN,
