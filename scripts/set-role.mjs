@@ -89,6 +89,7 @@ console.log("It takes effect on the user's next request: role checks read the st
 if (user.role === "ADMIN") {
   console.log(
     "Reminder: roles in MFA_REQUIRED_ROLES (default ADMIN) must enrol a second factor before any admin route answers them: " +
-      "POST /api/v1/users/me/mfa/totp, then POST /api/v1/users/me/mfa/totp/confirm with a first code.",
+      "in the console's /account (Security: an authenticator app or a passkey), or by API: POST /api/v1/users/me/mfa/totp, " +
+      "then POST /api/v1/users/me/mfa/totp/confirm with a first code.",
   );
 }
