@@ -32,7 +32,7 @@ export async function fillPasskeys(box: HTMLElement): Promise<void> {
     h("h3", {}, "Passkeys"),
     h("p", { class: "ok", role: "status" }),
     error,
-    passkeys.length ? list : h("p", { class: "muted" }, "No passkeys yet. A passkey signs you in with this device's screen lock, and cannot be phished."),
+    passkeys.length ? list : h("p", { class: "muted" }, "No passkeys yet. A passkey signs you in with your device's screen lock, and cannot be phished."),
     add,
   );
 }
