@@ -15,7 +15,7 @@ const PNG = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR
 // accepted, and accepts a code of the step after now's (RFC 6238 ±1 step), so a second code within
 // one 30 s step is the next step's, and a third waits for the clock.
 const usedSteps = new Map();
-async function totpCode(secret) {
+export async function totpCode(secret) {
   const now = () => Math.floor(Date.now() / 30_000);
   const step = Math.max(now(), (usedSteps.get(secret) ?? -Infinity) + 1);
   while (step > now() + 1) await new Promise((resolve) => setTimeout(resolve, 500));

@@ -1,5 +1,6 @@
 import { auth } from "../auth";
-import { field, form, h, render, showError } from "../dom";
+import { field, form, h, render, showError, when } from "../dom";
+import { withReauth } from "../reauth";
 import { navigate, requireSession } from "../router";
 import { securitySection } from "./account-security";
 
@@ -80,19 +81,12 @@ function passwordForm(): HTMLFormElement {
       done,
     ],
     async (v, f) => {
-      const change = () => auth.changePassword({ current_password: v.current_password!, new_password: v.new_password! });
-      try {
-        await change();
-      } catch (err) {
-        // Signed in more than 10 minutes ago: the current password typed here is the fresh proof.
-        if ((err as { code?: string }).code !== "reauthentication_required") throw err;
-        await auth.reauthenticate({ password: v.current_password! });
-        await change();
-      }
+      // Signed in more than 10 minutes ago: the current password typed here is the fresh proof.
+      await withReauth(() => auth.changePassword({ current_password: v.current_password!, new_password: v.new_password! }), {
+        password: v.current_password!,
+      });
       f.reset();
       done.textContent = "Password changed. Your other sessions were signed out.";
     },
   );
 }
-
-const when = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleString() : "never");

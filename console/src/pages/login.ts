@@ -1,5 +1,6 @@
 import { auth, RESEND_SECONDS } from "../auth";
 import { countdown, field, form, h, render, showError } from "../dom";
+import { usePasskey } from "../passkey";
 import { afterSignIn } from "./after-sign-in";
 
 export async function loginPage(): Promise<void> {
@@ -23,6 +24,8 @@ export async function loginPage(): Promise<void> {
       async (v) => afterSignIn(await auth.login({ email: v.email!, password: v.password!, device_name: deviceName() })),
     ),
     h("p", {}, h("a", { href: "/forgot-password" }, "Forgot your password?"), " · ", h("a", { href: "/signup" }, "Create an account")),
+    h("h2", {}, "With a passkey"),
+    passkeyForm(),
     h("h2", {}, "With a code by email"),
     emailCodeForm(),
     h("h2", {}, "With your phone"),
@@ -30,6 +33,18 @@ export async function loginPage(): Promise<void> {
     h("h2", {}, "With Google"),
     google,
   );
+}
+
+/**
+ * A discoverable passkey: no username typed, the authenticator offers the passkeys it holds for this
+ * site. A passkey with user verification is two factors; the answer still goes through afterSignIn.
+ */
+function passkeyForm(): HTMLFormElement {
+  return form("Sign in with a passkey", [], async () => {
+    const { challenge_id, ...options } = await auth.passkeySignInOptions();
+    const credential = await usePasskey(options);
+    afterSignIn(await auth.passkeySignIn({ challenge_id, credential: credential, device_name: deviceName() }));
+  });
 }
 
 /**
