@@ -70,7 +70,7 @@ export async function sendPhoneOtp(deps: Deps, rawPhone: string, meta: RequestMe
 }
 
 /** What a first sign-in creates the user with; an existing user keeps their own (role included). */
-export type PhoneProfile = { firstName: string | null; lastName: string | null; email: string | null; role: SignUpRole };
+export type PhoneProfile = { firstName: string | null; lastName: string | null; email: string | null; role?: SignUpRole };
 
 export async function verifyPhoneOtp(
   deps: Deps,
