@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, inArray, isNull, lt, ne, or } from "drizzle-orm";
 import type { Db } from "./db";
+import { DOCUMENT_KINDS, type DocumentKind } from "../domain/kyc-values";
 import type { Position } from "../domain/pagination";
 import { auditEvents, identities, kycApplications, kycDocuments, mfaRecoveryCodes, mfaTotp, sessions } from "./schema";
 import type { AuditEventRow } from "./audit";
@@ -44,7 +45,7 @@ export async function secondFactorFactsOf(db: Db, userId: string): Promise<Secon
 export type ExportedDocument = Omit<KycApplicationWithDocuments["documents"][number], "r2Key">;
 export type ExportedApplication = Omit<KycApplicationWithDocuments, "documents"> & { documents: ExportedDocument[] };
 
-/** Every KYC application of the user, oldest first, with its documents' metadata (not their R2 keys). */
+/** Every KYC application of the user, oldest first, with its documents' metadata in kind order (not their R2 keys). */
 export async function kycApplicationsOf(db: Db, userId: string): Promise<ExportedApplication[]> {
   const applications = await db
     .select()
@@ -66,6 +67,8 @@ export async function kycApplicationsOf(db: Db, userId: string): Promise<Exporte
     .where(inArray(kycDocuments.applicationId, applications.map((a) => a.id)))
     .orderBy(asc(kycDocuments.createdAt), asc(kycDocuments.id))
     .all();
+  const order = (kind: string) => DOCUMENT_KINDS.indexOf(kind as DocumentKind);
+  documents.sort((a, b) => order(a.kind) - order(b.kind));
   return applications.map((a) => ({ ...a, documents: documents.filter((d) => d.applicationId === a.id) }));
 }
 
