@@ -9,7 +9,8 @@ import {
 } from "../storage/account-export";
 import type { AuditEventRow } from "../storage/audit";
 import { findUserById, type User } from "../storage/users";
-import type { Deps } from "./deps";
+import { userSubject, type Deps } from "./deps";
+import { COUNTERS, enforceLimit } from "./limits";
 import { signDocumentLink } from "./kyc-document-links";
 
 // The account export (GDPR art. 15 and 20): one JSON document of everything held about a user, one
@@ -159,10 +160,14 @@ type Sections = { [K in keyof typeof SECTIONS]: Awaited<ReturnType<(typeof SECTI
 
 export const EXPORT_FORMAT = "edge-auth.account-export.v1";
 
-/** The whole document for the signed-in user; audited. */
+/** Exports per user: each reads every table the user is in (the audit part by a scan), so it is bounded. */
+export const EXPORT_LIMIT = { count: 10, windowSeconds: 3600 };
+
+/** The whole document for the signed-in user; audited; 429 rate_limited past EXPORT_LIMIT. */
 export async function exportAccount(deps: Deps, userId: string, now: number) {
   const user = await findUserById(deps.db, userId);
   if (!user || !user.isActive) throw new AppError("invalid_access_token");
+  await enforceLimit(userSubject(deps, userId), COUNTERS.accountExports, EXPORT_LIMIT, now);
   const ctx: ExportContext = { deps, user, now };
   const entries = await Promise.all(Object.entries(SECTIONS).map(async ([name, read]) => [name, await read(ctx)] as const));
   deps.audit({ action: "account.exported", actorId: userId });

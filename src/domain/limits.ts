@@ -29,4 +29,5 @@ export const COUNTERS = {
   register: "register",
   codeVerify: "verify:code",
   login: "login",
+  accountExports: "exports:account",
 } as const;

@@ -25,8 +25,10 @@ export const accountExportRoutes = new Hono<AppEnv>()
       description:
         "One section per place the data is held: profile, identities, sessions, second factors (public facts only), " +
         "KYC applications (each file as a link that downloads it for 10 minutes) and audit events about the user. " +
+        "At most 10 exports per user an hour (429 rate_limited with Retry-After). " +
         "Nothing secret: no password hash, token or code hash, TOTP secret or storage key. Never cached.",
       responses: { 200: { description: "The export", schema: AccountExportSchema } },
+      errors: ["rate_limited"],
     }),
     requireAuth,
     async (c) => {

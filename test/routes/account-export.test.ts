@@ -7,6 +7,7 @@ import {
   call,
   enrolTotp,
   expectProblem,
+  expectRateLimited,
   JPEG,
   patchUser,
   PDF,
@@ -157,6 +158,16 @@ describe("GET /users/me/export", () => {
     const changed = doc.audit_events.find((e: Json) => e.action === "admin.role_changed");
     expect(changed).toMatchObject({ actor: "self", about_self: false, details: { from: "CUSTOMER", to: "PROVIDER" } });
     expect(JSON.stringify(doc)).not.toContain(target.email);
+  });
+
+  it("at most 10 exports per user an hour, however many arrive at once; another user is not held back", async () => {
+    const { tokens } = await signedInUser();
+    const answers = await Promise.all(Array.from({ length: 14 }, () => authed(tokens.access_token, "/users/me/export")));
+    expect(answers.filter((r) => r.status === 200)).toHaveLength(10);
+    for (const res of answers.filter((r) => r.status !== 200)) await expectRateLimited(res, 3600);
+    for (const res of answers.filter((r) => r.status === 200)) await res.arrayBuffer();
+    const other = await signedInUser();
+    await exportOf(other.tokens.access_token);
   });
 
   it("without a valid bearer token: 401", async () => {
