@@ -449,7 +449,7 @@ export interface paths {
         };
         /**
          * Everything held about the signed-in user, as one JSON document
-         * @description One section per place the data is held: profile, identities, sessions, second factors (public facts only), KYC applications (each file as a link that downloads it for 10 minutes) and audit events about the user. Nothing secret: no password hash, token or code hash, TOTP secret or storage key. Never cached.
+         * @description One section per place the data is held: profile, identities, sessions, second factors (public facts only), KYC applications (each file as a link that downloads it for 10 minutes) and audit events about the user. At most 10 exports per user an hour (429 rate_limited with Retry-After). Nothing secret: no password hash, token or code hash, TOTP secret or storage key. Never cached.
          */
         get: operations["getApiV1UsersMeExport"];
         put?: never;
@@ -2748,6 +2748,15 @@ export interface operations {
             };
             /** @description Problem (code: invalid_access_token) */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: rate_limited) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
