@@ -1,7 +1,9 @@
 // The load generator, a second process (forked by bench/bench.mjs): autocannon for the
-// single-request flows; a small loop of real HTTP requests for register + verify, which needs the
-// code the server logs (asked of the parent over IPC). Only 127.0.0.1 is ever a target.
+// single-request flows; small loops of real HTTP requests for register + verify, which needs the
+// code the server logs (asked of the parent over IPC), and for password + TOTP sign-in, which needs
+// the authenticator app's code of the moment. Only 127.0.0.1 is ever a target.
 import autocannon from "autocannon";
+import { Secret, TOTP } from "otpauth";
 
 const pendingCodes = new Map();
 let nextAsk = 0;
@@ -13,7 +15,8 @@ process.on("message", async (msg) => {
   }
   if (msg.type !== "run") return;
   try {
-    const result = msg.flow.kind === "register" ? await registerLoop(msg.flow) : await cannon(msg.flow);
+    const loops = { register: registerLoop, mfa: mfaLoop };
+    const result = await (loops[msg.flow.kind] ?? cannon)(msg.flow);
     process.send({ type: "result", result });
   } catch (err) {
     process.send({ type: "result", error: String(err?.stack ?? err) });
@@ -121,5 +124,38 @@ async function registerLoop(flow) {
     }
   };
   await Promise.all(Array.from({ length: flow.connections }, (_, w) => worker(w)));
+  return summary(statusCounts, latencies.length, (Date.now() - started) / 1000, latencies);
+}
+
+/**
+ * Password + TOTP sign-in: POST /auth/login answers the challenge, POST /auth/mfa/verify finishes it
+ * with the app's code. A TOTP step is accepted once per user (replay), so each sign-in takes a user
+ * of its own from `flow.users` and sends the next step's code (inside the ±1 step window, and later
+ * than the step that confirmed the enrolment). Counted per sign-in: both requests, one latency.
+ */
+async function mfaLoop(flow) {
+  assertLocal(flow.base);
+  const latencies = [];
+  const statusCounts = {};
+  const end = Date.now() + flow.seconds * 1000;
+  const started = Date.now();
+  const users = [...flow.users];
+  const worker = async () => {
+    for (let user = users.pop(); user && Date.now() < end; user = users.pop()) {
+      const start = performance.now();
+      const post = async (path, body) => {
+        const res = await fetch(`${flow.base}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+        statusCounts[res.status] = (statusCounts[res.status] ?? 0) + 1;
+        return { status: res.status, body: await res.json() };
+      };
+      const login = await post("/api/v1/auth/login", { email: user.email, password: user.password, device_id: "bench-mfa" });
+      if (login.status !== 200 || !login.body.mfa_token) continue;
+      const app = new TOTP({ secret: Secret.fromBase32(user.secret), algorithm: "SHA1", digits: 6, period: 30 });
+      const code = app.generate({ timestamp: Date.now() + 30_000 });
+      const verified = await post("/api/v1/auth/mfa/verify", { mfa_token: login.body.mfa_token, method: "totp", code });
+      if (verified.status === 200) latencies.push(performance.now() - start);
+    }
+  };
+  await Promise.all(Array.from({ length: flow.connections }, () => worker()));
   return summary(statusCounts, latencies.length, (Date.now() - started) / 1000, latencies);
 }

@@ -4,6 +4,8 @@
 // server's CPU per request, the bundle size and the password hash's cost. Stops what it started.
 // `npm run bench:profile` (`--profile`) instead takes a V8 CPU profile of the Worker's own isolate
 // during the /users/me, refresh and login flows and writes bench/results/profile.json.
+// `npm run bench -- --only=mfa` (kinds separated by commas: bare, me, refresh, login, register, mfa)
+// runs only those flows and prints their lines, without the goals.
 import { fork, spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
@@ -11,6 +13,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { connectProfiler } from "./bench-profiler.mjs";
 import { buildBundle, root, startHashServer, startServer, workerdCpuSeconds } from "./bench-server.mjs";
+import { Secret, TOTP } from "otpauth";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
@@ -24,6 +27,9 @@ const UNLIMITED = "100000000/60";
 const ROUND_SECONDS = Math.max(2, Math.round(SECONDS / 2));
 const SLICES = 5;
 const PROFILE = process.argv.includes("--profile");
+const ONLY = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length).split(",");
+// Password + TOTP sign-ins: a TOTP step is accepted once per user, so each sign-in needs a user.
+const MFA_USERS = Number(process.env.BENCH_MFA_USERS ?? CONNECTIONS * SECONDS);
 
 const work = join(root, ".bench");
 const bundleDir = buildBundle(join(work, "bundle"));
@@ -94,11 +100,33 @@ function runFlow(flow) {
   });
 }
 
-async function post(path, body, base = BASE) {
-  const res = await fetch(`${base}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+async function post(path, body, base = BASE, headers = {}) {
+  const res = await fetch(`${base}${path}`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
   const json = await res.json();
   if (!res.ok) throw new Error(`${path}: ${res.status} ${JSON.stringify(json)}`);
   return json;
+}
+
+/**
+ * Verified users with an authenticator app, enrolled through the API (sign up, verify, enrol,
+ * confirm with the code of the moment), `CONNECTIONS` at a time.
+ */
+async function seedTotpUsers(count, password) {
+  const users = [];
+  const seed = async (i) => {
+    const email = `bench-mfa-${i}@example.com`;
+    await post("/api/v1/auth/register", { email, password, full_name: "Bench MFA" });
+    const { access_token } = await post("/api/v1/auth/verify-email", { email, code: await waitForCode(email), device_id: "setup" });
+    const bearer = { authorization: `Bearer ${access_token}` };
+    const { secret } = await post("/api/v1/users/me/mfa/totp", {}, BASE, bearer);
+    const app = new TOTP({ secret: Secret.fromBase32(secret), algorithm: "SHA1", digits: 6, period: 30 });
+    await post("/api/v1/users/me/mfa/totp/confirm", { code: app.generate() }, BASE, bearer);
+    users.push({ email, password, secret });
+  };
+  for (let i = 0; i < count; i += CONNECTIONS) {
+    await Promise.all(Array.from({ length: Math.min(CONNECTIONS, count - i) }, (_, j) => seed(i + j)));
+  }
+  return users;
 }
 
 let results;
@@ -128,10 +156,16 @@ try {
     { name: "POST /auth/refresh", kind: "refresh", method: "POST", path: "/api/v1/auth/refresh", refreshChains: chains },
     { name: "POST /auth/login", kind: "login", method: "POST", path: "/api/v1/auth/login", bodies: logins },
     { name: "register + verify", kind: "register" },
+    { name: "password + TOTP sign-in", kind: "mfa" },
   ];
+  const mfaFlow = flows.find((f) => f.kind === "mfa");
+  if (!PROFILE && (!ONLY || ONLY.includes("mfa"))) mfaFlow.users = await seedTotpUsers(MFA_USERS, password);
   if (PROFILE) {
     await profileFlows(flows.filter((f) => ["me", "refresh", "login"].includes(f.kind)));
     results = null;
+  } else if (ONLY) {
+    results = [];
+    for (const flow of flows.filter((f) => ONLY.includes(f.kind))) results.push(await measureOne(flow));
   } else {
     ({ results, loginSplit } = await measureFlows(flows, password));
   }
@@ -140,7 +174,16 @@ try {
   await mf.dispose();
   for (const dir of persistDirs) rmSync(dir, { recursive: true, force: true });
 }
-if (results) report(results, loginSplit);
+if (results && ONLY) printTable(results);
+else if (results) report(results, loginSplit);
+
+/** One flow for SECONDS, with the workerd process's CPU over it. */
+async function measureOne(flow) {
+  const cpuBefore = workerdCpuSeconds();
+  const r = await runFlow(flow);
+  const cpuSeconds = workerdCpuSeconds() - cpuBefore;
+  return { flow: flow.name, ...r, ratio_to_bare: null, cpu_ms_per_request: (cpuSeconds * 1000) / Math.max(1, r.requests) };
+}
 
 async function profileFlows(flows) {
   const profiler = await connectProfiler(INSPECTOR_PORT, "edge-auth");
@@ -317,17 +360,24 @@ const report = {
 mkdirSync(join(root, "bench/results"), { recursive: true });
 writeFileSync(join(root, "bench/results/latest.json"), `${JSON.stringify(report, null, 2)}\n`);
 
-const pad = (s, n) => String(s).padEnd(n);
-console.log(`\nedge-auth benchmark — ${report.machine.cores} × ${report.machine.cpu}, ${SECONDS} s per flow, ${CONNECTIONS} connections`);
-console.log(pad("flow", 26) + pad("req/s", 9) + pad("vs bare", 9) + pad("p50 ms", 8) + pad("p90 ms", 8) + pad("p99 ms", 8) + pad("CPU ms/req", 12) + "statuses");
-for (const r of results) {
-  console.log(
-    pad(r.flow, 26) + pad(r.rps.toFixed(0), 9) + pad(r.ratio_to_bare === null ? "—" : `${(r.ratio_to_bare * 100).toFixed(0)} %`, 9) +
-      pad(Math.round(r.p50), 8) + pad(Math.round(r.p90), 8) + pad(Math.round(r.p99), 8) +
-      pad(r.cpu_ms_per_request.toFixed(2), 12) + JSON.stringify(r.statusCounts),
-  );
-}
+printTable(results);
 console.log(`bundle: ${(bundle.bytes / 1024).toFixed(0)} KiB, ${(bundle.gzip_bytes / 1024).toFixed(0)} KiB gzipped; argon2id: ${hash.ms_per_hash} ms per hash`);
 for (const g of goals) console.log(`${g.met ? "met    " : "NOT MET"}  ${g.goal}: ${g.value}`);
 console.log("written to bench/results/latest.json");
+}
+
+/** One line per flow; the TOTP flow counts sign-ins (two requests each) as its requests. */
+function printTable(results) {
+  const pad = (s, n) => String(s).padEnd(n);
+  console.log(`\nedge-auth benchmark — ${cpus().length} × ${cpus()[0]?.model ?? "unknown"}, ${SECONDS} s per flow, ${CONNECTIONS} connections`);
+  console.log(pad("flow", 26) + pad("req/s", 9) + pad("vs bare", 9) + pad("p50 ms", 8) + pad("p90 ms", 8) + pad("p99 ms", 8) + pad("CPU ms/req", 12) + "statuses");
+  for (const r of results) {
+    console.log(
+      pad(r.flow, 26) + pad(r.rps.toFixed(0), 9) + pad(r.ratio_to_bare === null ? "—" : `${(r.ratio_to_bare * 100).toFixed(0)} %`, 9) +
+        pad(Math.round(r.p50), 8) + pad(Math.round(r.p90), 8) + pad(Math.round(r.p99), 8) +
+        pad(r.cpu_ms_per_request.toFixed(2), 12) + JSON.stringify(r.statusCounts),
+    );
+  }
+  const mfa = results.find((r) => r.flow === "password + TOTP sign-in");
+  if (mfa) console.log(`password + TOTP sign-in: ${mfa.requests} sign-ins (login + mfa/verify), ${mfa.cpu_ms_per_request.toFixed(2)} ms CPU per sign-in`);
 }

@@ -15,6 +15,7 @@ import { accountExportRoutes } from "./routes/account-export";
 import { adminRoutes } from "./routes/admin";
 import { authRoutes } from "./routes/auth";
 import { consoleRoutes } from "./routes/console";
+import { emailCodeRoutes } from "./routes/email-code";
 import { adminKycRoutes } from "./routes/admin-kyc";
 import { googleRoutes } from "./routes/google";
 import { kycRoutes, providerRoutes } from "./routes/kyc";
@@ -72,6 +73,7 @@ const api = new Hono<AppEnv>({ strict: false })
   .route("/auth", sessionRoutes)
   .route("/auth", googleRoutes)
   .route("/auth", phoneRoutes)
+  .route("/auth", emailCodeRoutes)
   .route("/auth", passwordRoutes)
   .route("/auth", mfaAuthRoutes)
   .route("/users", userRoutes)

@@ -11,3 +11,4 @@ export * from "./helpers/stored";
 export * from "./helpers/kyc";
 export * from "./helpers/time";
 export * from "./helpers/mfa";
+export * from "./helpers/email-code";

@@ -7,6 +7,7 @@ import { authCallbackPage } from "./pages/auth-callback";
 import { kycPage, providerPage } from "./pages/kyc";
 import { forgotPasswordPage, resetPasswordPage } from "./pages/password-reset";
 import { loginPage } from "./pages/login";
+import { mfaPage } from "./pages/mfa";
 import { signupPage } from "./pages/signup";
 import { verifyEmailPage } from "./pages/verify-email";
 import { navigate, route, startRouter } from "./router";
@@ -16,6 +17,7 @@ route("/", async () => navigate((await auth.getSession()) ? "/account" : "/login
 route("/signup", signupPage);
 route("/verify-email", verifyEmailPage);
 route("/login", loginPage);
+route("/mfa", mfaPage);
 route("/account", accountPage);
 route("/forgot-password", forgotPasswordPage);
 route("/reset-password", resetPasswordPage);

@@ -1,6 +1,9 @@
 import { auth } from "./auth";
 import { h, render } from "./dom";
 
+/** The Security part of /account, where second factors are enrolled. */
+export const SECURITY_PATH = "/account#security";
+
 export type Page = (params: Record<string, string>) => Promise<void> | void;
 type Route = { pattern: RegExp; keys: string[]; page: Page };
 
@@ -47,7 +50,11 @@ export async function show(): Promise<void> {
     await match.r.page(params);
   } catch (err) {
     if (err instanceof Redirected) return;
-    const status = (err as { status?: number }).status;
+    const { status, code, detail } = err as { status?: number; code?: string; detail?: string };
+    // A role that needs a second factor (MFA_REQUIRED_ROLES) is sent to enrol one first.
+    if (code === "mfa_enrollment_required") {
+      return render("Set up a second factor", h("p", { class: "error", role: "alert" }, detail || "A second factor must be enrolled first."), h("a", { href: SECURITY_PATH }, "Set up a second factor"));
+    }
     // The API decides who may see what; the console only says so.
     if (status === 403) return render("Not allowed", h("p", {}, "Your account may not open this page."));
     if (status === 401) return navigate(`/login?next=${encodeURIComponent(path)}`, true);
@@ -79,7 +86,7 @@ export function startRouter(): void {
     const url = new URL(a.href, location.href);
     if (url.origin !== location.origin || url.pathname.startsWith("/api/") || url.pathname === "/docs") return;
     e.preventDefault();
-    navigate(url.pathname + url.search);
+    navigate(url.pathname + url.search + url.hash);
   });
   addEventListener("popstate", () => void show());
   // Another tab signed in or out: this one follows.

@@ -154,6 +154,10 @@ export function createAuthClient(options: AuthClientOptions) {
     sendPhoneOtp: (body: Body<"/api/v1/auth/phone/send-otp", "post">) => call("post", "/api/v1/auth/phone/send-otp")({ body }),
     verifyPhoneOtp: async (body: WithDevice<Body<"/api/v1/auth/phone/verify-otp", "post">>) =>
       signIn(call("post", "/api/v1/auth/phone/verify-otp")({ body: await withDevice(body) })),
+    /** Emails a sign-in code if the address belongs to an account with a verified email (the same 202 either way). */
+    sendEmailCode: (body: Body<"/api/v1/auth/email/send-code", "post">) => call("post", "/api/v1/auth/email/send-code")({ body }),
+    verifyEmailCode: async (body: WithDevice<Body<"/api/v1/auth/email/verify-code", "post">>) =>
+      signIn(call("post", "/api/v1/auth/email/verify-code")({ body: await withDevice(body) })),
     googleSignIn: async (body: WithDevice<Body<"/api/v1/auth/google", "post">>) =>
       signIn(call("post", "/api/v1/auth/google")({ body: await withDevice(body) })),
     /**

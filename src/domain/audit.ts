@@ -10,6 +10,7 @@ export type AuditAction =
   | "login.succeeded"
   | "login.failed"
   | "login.throttled"
+  | "login.code_requested"
   | "user.created"
   | "refresh.reuse_detected"
   | "session.logout"

@@ -14,6 +14,7 @@ export const CONSOLE_PATHS = [
   "/forgot-password",
   "/reset-password",
   "/auth/callback",
+  "/mfa",
   "/account",
   "/kyc",
   "/provider",

@@ -134,6 +134,18 @@ describe("SDK methods against the Worker", () => {
     expect((await client.getSession())?.user?.email).toBe(account.email);
   });
 
+  it("signs in with an emailed code", async () => {
+    const { email } = await signedInUser({}, "sdk-code-elsewhere");
+    const { client, events } = tracked({ deviceId: "sdk-email-code" });
+    const before = messagesTo(email).length;
+    expect((await client.sendEmailCode({ email })).message).toBeTypeOf("string");
+    await waitForMessages(email, before + 1);
+    const signedIn = await client.verifyEmailCode({ email, code: lastCode(email) });
+    expect(signedIn.user.email).toBe(email);
+    expect(events.map((e) => e.event)).toEqual(["SIGNED_IN"]);
+    expect((await client.getSession())?.refresh_token).toBe(signedIn.refresh_token);
+  });
+
   it("submits KYC, and an admin lists, reads, approves and rejects applications, users and audit events", async () => {
     const admin = await adminClient();
     const applicants = [];

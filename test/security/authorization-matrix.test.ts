@@ -66,6 +66,9 @@ const MATRIX: Record<string, Entry> = {
   "GET /api/v1/auth/google/start": PUBLIC,
   "GET /api/v1/auth/google/callback": PUBLIC,
   "POST /api/v1/auth/google/exchange": PUBLIC,
+  // Email sign-in code
+  "POST /api/v1/auth/email/send-code": PUBLIC,
+  "POST /api/v1/auth/email/verify-code": PUBLIC,
   // Profile
   "GET /api/v1/users/me": SIGNED_IN,
   "PATCH /api/v1/users/me": SIGNED_IN,

@@ -63,6 +63,7 @@ describe("fuzzing every JSON route", () => {
   it("finds the JSON routes in the OpenAPI document", () => {
     expect(operations.length).toBeGreaterThanOrEqual(10);
     expect(operations.map((o) => o.path)).toContain("/api/v1/auth/login");
+    expect(operations.map((o) => o.path)).toEqual(expect.arrayContaining(["/api/v1/auth/email/send-code", "/api/v1/auth/email/verify-code"]));
   });
 
   it("arbitrary JSON values never cause a 5xx and never change data when refused", async () => {

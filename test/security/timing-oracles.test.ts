@@ -1,5 +1,5 @@
 // Invariant: answers that must not reveal whether an account exists (password-reset request, login
-// with a wrong password, resend-verification) do the same storage work, in kind and number, for an
+// with a wrong password, resend-verification, email sign-in code request and check) do the same storage work, in kind and number, for an
 // unknown address and an existing one before they answer; whatever only a real account needs (its
 // code stored, its email sent) starts after the response. Checked structurally: the D1, KV and
 // Durable Object calls made before the answer are recorded and compared, not timed. An address's
@@ -13,6 +13,7 @@ import { storesOf } from "../../src/deps";
 import { mailerFor } from "../../src/delivery/mailer";
 import { smsSenderFor } from "../../src/delivery/sms";
 import type { Deps } from "../../src/domain/deps";
+import { sendEmailSignInCode, verifyEmailSignInCode } from "../../src/domain/email-code";
 import { loginWithPassword } from "../../src/domain/login";
 import { requestPasswordReset } from "../../src/domain/password-reset";
 import { resendVerification, verifyEmailCode } from "../../src/domain/registration";
@@ -29,6 +30,7 @@ import {
   signedInUser,
   testDeps,
   uniqueEmail,
+  wrongCode,
 } from "../helpers";
 
 const originals = new WeakMap<object, object>();
@@ -135,6 +137,46 @@ describe("no timing oracle on accounts", () => {
     expect(none.beforeAnswer).toEqual(pending.beforeAnswer);
     expect(await pending.afterAnswer()).toContain("KV.put");
     expect(await none.afterAnswer()).not.toContain("KV.put");
+  });
+
+  it("an email sign-in code request stores and sends a code only after answering, for a verified active account only", async () => {
+    const { email } = await signedInUser();
+    const unverified = (await signedInUser()).email;
+    await env.DB.prepare("UPDATE users SET is_email_verified = 0 WHERE email = ?").bind(unverified).run();
+    const deactivated = (await signedInUser()).email;
+    await env.DB.prepare("UPDATE users SET is_active = 0 WHERE email = ?").bind(deactivated).run();
+    const now = Date.now();
+    const known = await record((deps) => sendEmailSignInCode(deps, email, NO_META, now));
+    expect(known.outcome).toBe("ok");
+    expect(known.beforeAnswer).toContain("subject.claimCooldown");
+    expect(known.beforeAnswer).not.toContain("subject.putCode");
+    for (const other of [uniqueEmail("nobody"), unverified, deactivated]) {
+      const answer = await record((deps) => sendEmailSignInCode(deps, other, NO_META, now));
+      expect(answer.outcome).toBe("ok");
+      expect(answer.beforeAnswer).toEqual(known.beforeAnswer);
+      expect(await answer.afterAnswer()).toEqual([]);
+    }
+    expect(await known.afterAnswer()).toContain("subject.putCode");
+  });
+
+  it("an email sign-in code check does the same work for an unknown address, one with no code and a wrong code", async () => {
+    const withCode = (await signedInUser()).email;
+    const noCode = (await signedInUser()).email;
+    const now = Date.now();
+    const sent = recordingDeps();
+    await sendEmailSignInCode(sent.deps, withCode, NO_META, now);
+    await sent.afterResponse();
+    const device = { deviceId: "d", deviceName: null };
+    const wrong = wrongCode(lastCode(withCode), 0);
+    const answers = [];
+    for (const email of [withCode, noCode, uniqueEmail("nobody")]) {
+      answers.push(await record((deps) => verifyEmailSignInCode(deps, { email, code: wrong, device }, NO_META, now)));
+    }
+    for (const answer of answers) {
+      expect(answer.outcome).toBe("invalid_code");
+      expect(answer.beforeAnswer).toEqual(answers[0]!.beforeAnswer);
+    }
+    expect(answers[0]!.beforeAnswer).toContain("subject.verifyCode");
   });
 
   it("a first login finds the same empty object for an account's address as for a never-seen one", async () => {

@@ -1,10 +1,11 @@
 import { auth } from "../auth";
 import { field, form, h, render, showError } from "../dom";
 import { navigate, requireSession } from "../router";
+import { securitySection } from "./account-security";
 
 export async function accountPage(): Promise<void> {
   await requireSession();
-  const [me, { sessions }] = await Promise.all([auth.me(), auth.sessions()]);
+  const [me, { sessions }, security] = await Promise.all([auth.me(), auth.sessions(), securitySection()]);
   const signOut = h("button", { type: "button", class: "secondary" }, "Sign out");
   const everywhere = h("button", { type: "button", class: "danger" }, "Sign out everywhere");
   const actions = h("section", { "aria-label": "Sign out" }, h("p", { class: "error", role: "alert", "data-form-error": true }), h("div", { class: "row" }, signOut, everywhere));
@@ -35,7 +36,11 @@ export async function accountPage(): Promise<void> {
     actions,
     h("h2", {}, "Password"),
     passwordForm(),
+    h("h2", { id: "security" }, "Security"),
+    security,
   );
+  // `/account#security`: where a role that needs a second factor is sent to enrol one.
+  if (location.hash === "#security") document.getElementById("security")?.scrollIntoView();
 }
 
 type SessionRow = Awaited<ReturnType<typeof auth.sessions>>["sessions"][number];

@@ -1,4 +1,4 @@
-import { auth } from "../auth";
+import { auth, RESEND_SECONDS } from "../auth";
 import { countdown, field, form, h, render, showError } from "../dom";
 import { afterSignIn } from "./after-sign-in";
 
@@ -34,12 +34,54 @@ export async function loginPage(): Promise<void> {
       async (v) => afterSignIn(await auth.login({ email: v.email!, password: v.password!, device_name: deviceName() })),
     ),
     h("p", {}, h("a", { href: "/forgot-password" }, "Forgot your password?"), " · ", h("a", { href: "/signup" }, "Create an account")),
+    h("h2", {}, "With a code by email"),
+    emailCodeForm(),
     role,
     h("h2", {}, "With your phone"),
     phoneForm(chosenRole),
     h("h2", {}, "With Google"),
     google,
   );
+}
+
+/**
+ * Passwordless: the address, then the emailed six-digit code. Opened on request, so that until then
+ * the page has one `Email` field (the password form's). The answer to a send is the same for every
+ * address, so the page cannot say whether a code is on its way.
+ */
+function emailCodeForm(): HTMLElement {
+  const box = h("section", { "aria-label": "Email code" });
+  let email = "";
+  const resend = h("button", { type: "button", class: "secondary" }, "Send code again");
+  const codeForm = form(
+    "Verify",
+    [field("Verification code", "code", { inputmode: "numeric", autocomplete: "one-time-code", pattern: "[0-9]{6}", maxlength: "6", required: true })],
+    async (v) => afterSignIn(await auth.verifyEmailCode({ email, code: v.code!.trim(), device_name: deviceName() })),
+  );
+  const send = async () => {
+    await auth.sendEmailCode({ email });
+    countdown(resend, "Send code again", RESEND_SECONDS);
+    box.replaceChildren(h("p", { role: "status" }, `If ${email} belongs to an account with a verified email, a sign-in code is on its way.`), codeForm, resend);
+    codeForm.querySelector("input")?.focus();
+  };
+  resend.addEventListener("click", () =>
+    send().catch((err: { status?: number; retryAfter?: number }) => {
+      showError(codeForm, err);
+      if (err.status === 429 && err.retryAfter) countdown(resend, "Send code again", err.retryAfter);
+    }),
+  );
+  const open = h("button", { type: "button", class: "secondary" }, "Email me a code");
+  open.addEventListener("click", () => {
+    box.replaceChildren(
+      form("Send code", [field("Email", "email", { type: "email", autocomplete: "email", required: true })], async (v) => {
+        email = v.email!.trim();
+        await send();
+      }),
+    );
+    box.querySelector("input")?.focus();
+  });
+  box.append(open);
+  return box;
 }
 
 /** The phone number first; then its six-digit code, with a resend button counting down. */

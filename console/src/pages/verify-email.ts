@@ -54,9 +54,10 @@ async function verifyLink(token: string): Promise<void> {
     "Verify your email",
     h("p", {}, `Enter the password you chose when signing up as ${email}.`),
     form("Verify", [field("Password", "password", { type: "password", autocomplete: "current-password", required: true })], async (v) => {
-      await auth.verifyLink({ token, password: v.password! });
-      // The page shows sign-in, as the API's answer says; the session the link opened is not kept.
-      await auth.logout();
+      const answer = await auth.verifyLink({ token, password: v.password! });
+      // The page shows sign-in, as the API's answer says: neither the session the link opened nor,
+      // for an account with a second factor, its challenge is kept (signing in asks for it again).
+      if (!("mfa_required" in answer)) await auth.logout();
       navigate(`/login?verified=1&email=${encodeURIComponent(email)}`, true);
     }),
   );
