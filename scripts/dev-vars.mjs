@@ -14,6 +14,9 @@ export const DEV_VARS = {
   SMS_PROVIDER: "console",
   GOOGLE_CLIENT_ID: "dev-client-id.apps.googleusercontent.com",
   CORS_ALLOWED_ORIGINS: "http://localhost:3000,http://127.0.0.1:3000,http://localhost:5173,http://localhost:8081",
+  // Browsers refuse an IP address as a passkey's relying party: passkeys work at http://localhost:8787.
+  WEBAUTHN_RP_ID: "localhost",
+  WEBAUTHN_ORIGINS: "http://localhost:8787",
 };
 
 /**

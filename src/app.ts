@@ -20,6 +20,8 @@ import { adminKycRoutes } from "./routes/admin-kyc";
 import { googleRoutes } from "./routes/google";
 import { kycRoutes, providerRoutes } from "./routes/kyc";
 import { phoneRoutes } from "./routes/phone";
+import { passkeyAuthRoutes, passkeyUserRoutes } from "./routes/passkeys";
+import { reauthRoutes } from "./routes/reauthenticate";
 import { passwordRoutes } from "./routes/password";
 import { serviceRoutes } from "./routes/service";
 import { sessionRoutes } from "./routes/sessions";
@@ -76,8 +78,11 @@ const api = new Hono<AppEnv>({ strict: false })
   .route("/auth", emailCodeRoutes)
   .route("/auth", passwordRoutes)
   .route("/auth", mfaAuthRoutes)
+  .route("/auth", passkeyAuthRoutes)
+  .route("/auth", reauthRoutes)
   .route("/users", userRoutes)
   .route("/users", mfaUserRoutes)
+  .route("/users", passkeyUserRoutes)
   .route("/users", accountExportRoutes)
   .route("/kyc", kycRoutes)
   .route("/admin/kyc", adminKycRoutes)

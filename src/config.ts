@@ -82,8 +82,25 @@ const ConfigSchema = z.object({
     .default("ADMIN")
     .transform((text) => text.split(",").map((r) => r.trim()).filter(Boolean))
     .pipe(z.array(z.enum(ROLES))),
+  // How long after a sign-in or reauthentication sensitive changes are allowed (step-up).
+  REAUTH_MAX_AGE_SECONDS: seconds(600),
   // The issuer an authenticator app shows next to the account name.
   TOTP_ISSUER: z.string().min(1).default("edge-auth"),
+  // Passkeys: the relying party's id (a host name the origins are on) and the origins allowed to
+  // use it, comma-separated (web origins, or an Android app's `android:apk-key-hash:<hash>`).
+  // Empty: PUBLIC_BASE_URL's host, and the origins of PUBLIC_BASE_URL and FRONTEND_URL.
+  WEBAUTHN_RP_ID: z
+    .string()
+    .trim()
+    .regex(/^([a-z0-9-]+\.)*[a-z0-9-]+$|^$/i, "a host name, without scheme or port")
+    .default(""),
+  WEBAUTHN_ORIGINS: z
+    .string()
+    .default("")
+    .transform((text) => text.split(",").map((o) => o.trim()).filter(Boolean))
+    .pipe(z.array(z.string().refine(isWebAuthnOrigin, "a web origin (scheme://host[:port]) or android:apk-key-hash:<hash>"))),
+  // The name authenticators show next to the passkey.
+  WEBAUTHN_RP_NAME: z.string().trim().min(1).default("edge-auth"),
   KYC_MAX_FILE_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
   KYC_WEBHOOK_SECRET: optionalSecret,
   AUDIT_RETENTION_DAYS: seconds(180),
@@ -167,6 +184,10 @@ export type Config = Readonly<{
   /** Users with one of these roles must have a second factor to use admin routes. */
   mfaRequiredRoles: readonly Role[];
   totpIssuer: string;
+  /** The WebAuthn relying party: its id, its name, and the origins whose assertions are accepted. */
+  webauthn: { rpId: string; rpName: string; origins: readonly string[] };
+  /** A sensitive route needs the token's auth_time within this many seconds (requireRecentAuth). */
+  reauthMaxAge: number;
   signingKeys: ReadonlyArray<Record<string, unknown> & { kid: string }>;
   /** The raw secret, as a cache key for imported keys that survives a new env object. */
   signingKeysSource: string;
@@ -276,10 +297,29 @@ function build(v: Parsed, signingKeysSource: string): Config {
     corsOrigins: v.CORS_ALLOWED_ORIGINS.split(",").map((o) => o.trim()).filter(Boolean),
     mfaRequiredRoles: v.MFA_REQUIRED_ROLES,
     totpIssuer: v.TOTP_ISSUER,
+    webauthn: webauthnOf(v),
+    reauthMaxAge: v.REAUTH_MAX_AGE_SECONDS,
     signingKeys: v.JWT_SIGNING_KEYS,
     signingKeysSource,
     codeSecret: v.CODE_HMAC_SECRET,
     refreshSecret: v.REFRESH_TOKEN_SECRET,
     mfaKeys: v.MFA_ENCRYPTION_KEYS,
   };
+}
+
+function isWebAuthnOrigin(origin: string): boolean {
+  if (/^android:apk-key-hash:[A-Za-z0-9_-]+$/.test(origin)) return true;
+  try {
+    const url = new URL(origin);
+    return (url.protocol === "https:" || url.protocol === "http:") && url.origin === origin;
+  } catch {
+    return false;
+  }
+}
+
+/** The relying party: as set, or this service's host and the origins of its own pages. */
+function webauthnOf(v: Parsed): Config["webauthn"] {
+  const base = new URL(v.PUBLIC_BASE_URL);
+  const origins = v.WEBAUTHN_ORIGINS.length > 0 ? v.WEBAUTHN_ORIGINS : [base.origin, new URL(v.FRONTEND_URL ?? v.PUBLIC_BASE_URL).origin];
+  return { rpId: v.WEBAUTHN_RP_ID.toLowerCase() || base.hostname, rpName: v.WEBAUTHN_RP_NAME, origins: [...new Set(origins)] };
 }

@@ -12,3 +12,5 @@ export * from "./helpers/kyc";
 export * from "./helpers/time";
 export * from "./helpers/mfa";
 export * from "./helpers/email-code";
+export * from "./helpers/passkeys";
+export * from "./helpers/step-up";

@@ -150,6 +150,17 @@ export function createAuthClient(options: AuthClientOptions) {
       call("post", "/api/v1/auth/password-reset/request")({ body }),
     confirmPasswordReset: (body: Body<"/api/v1/auth/password-reset/confirm", "post">) =>
       call("post", "/api/v1/auth/password-reset/confirm")({ body }),
+    /**
+     * Proves who the user is again (password or authenticator code) for the routes that need a recent
+     * sign-in: the new access token replaces the current one (the refresh token stays; TOKEN_REFRESHED).
+     */
+    async reauthenticate(body: Body<"/api/v1/auth/reauthenticate", "post">) {
+      // A refresh in flight would write its pair after ours: let it finish first.
+      await store.settled();
+      const r = await call("post", "/api/v1/auth/reauthenticate", true)({ body });
+      await store.adoptAccess(r);
+      return r;
+    },
     changePassword: (body: Body<"/api/v1/auth/password/change", "post">) => call("post", "/api/v1/auth/password/change", true)({ body }),
     sendPhoneOtp: (body: Body<"/api/v1/auth/phone/send-otp", "post">) => call("post", "/api/v1/auth/phone/send-otp")({ body }),
     verifyPhoneOtp: async (body: WithDevice<Body<"/api/v1/auth/phone/verify-otp", "post">>) =>
@@ -183,6 +194,23 @@ export function createAuthClient(options: AuthClientOptions) {
       call("post", "/api/v1/users/me/mfa/totp/confirm", true)({ body }),
     disableTotp: () => call("delete", "/api/v1/users/me/mfa/totp", true)(),
     regenerateRecoveryCodes: () => call("post", "/api/v1/users/me/mfa/recovery-codes", true)(),
+    /** Request options for finishing a sign-in (MFA_REQUIRED) with one of the user's passkeys; answer with verifyMfa. */
+    mfaPasskeyOptions: (body: Body<"/api/v1/auth/mfa/passkey/options", "post">) =>
+      call("post", "/api/v1/auth/mfa/passkey/options")({ body }),
+    /** Creation options for navigator.credentials.create(); send its answer to addPasskey. */
+    passkeyRegistrationOptions: () => call("post", "/api/v1/users/me/passkeys/options", true)(),
+    addPasskey: (body: Body<"/api/v1/users/me/passkeys", "post">) => call("post", "/api/v1/users/me/passkeys", true)({ body }),
+    passkeys: () => call("get", "/api/v1/users/me/passkeys", true)(),
+    renamePasskey: (id: string, body: Body<"/api/v1/users/me/passkeys/{id}", "patch">) =>
+      call("patch", "/api/v1/users/me/passkeys/{id}", true)({ params: { id }, body }),
+    deletePasskey: (id: string) => call("delete", "/api/v1/users/me/passkeys/{id}", true)({ params: { id } }),
+    /** Request options (and challenge_id) for a passkey sign-in with no username typed. */
+    passkeySignInOptions: () => call("post", "/api/v1/auth/passkey/options")(),
+    /** Signs in with the answer of navigator.credentials.get(); the tokens are stored (SIGNED_IN) or MFA_REQUIRED. */
+    passkeySignIn: async (body: WithDevice<Body<"/api/v1/auth/passkey/verify", "post">>) =>
+      signIn(call("post", "/api/v1/auth/passkey/verify")({ body: await withDevice(body) })),
+    /** Request options (and challenge_id) for a step-up with one of the user's passkeys. */
+    reauthenticateOptions: () => call("post", "/api/v1/auth/reauthenticate/options", true)(),
     me: () => call("get", "/api/v1/users/me", true)(),
     /** Everything the service holds about the user; each KYC file as a `download_url` that works for 10 minutes. */
     exportAccount: () => call("get", "/api/v1/users/me/export", true)(),

@@ -78,6 +78,25 @@ export function sessionStore(storage: AuthStorage, rotate: (s: Session) => Promi
       return s;
     });
 
+  /**
+   * A new access token for the current session (a reauthentication): the refresh token is kept, and
+   * TOKEN_REFRESHED is emitted. Nothing happens when signed out meanwhile.
+   */
+  const adoptAccess = (t: Pick<TokenPair, "access_token" | "expires_in" | "access_expires_at">) =>
+    serial(async () => {
+      const s = await read();
+      if (!s) return null;
+      const next: Session = {
+        ...s,
+        access_token: t.access_token,
+        expires_at: t.access_expires_at ? Date.parse(t.access_expires_at) : Date.now() + t.expires_in * 1000,
+        obtained_at: Date.now(),
+      };
+      await write(next);
+      emit("TOKEN_REFRESHED", next);
+      return next;
+    });
+
   const clear = () =>
     serial(async () => {
       const had = await read();
@@ -126,6 +145,7 @@ export function sessionStore(storage: AuthStorage, rotate: (s: Session) => Promi
   return {
     read,
     set,
+    adoptAccess,
     clear,
     refresh,
     emit,

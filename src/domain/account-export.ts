@@ -8,15 +8,17 @@ import {
   secondFactorFactsOf,
 } from "../storage/account-export";
 import type { AuditEventRow } from "../storage/audit";
+import { listPasskeys } from "../storage/passkeys";
 import { findUserById, type User } from "../storage/users";
 import { userSubject, type Deps } from "./deps";
 import { COUNTERS, enforceLimit } from "./limits";
 import { signDocumentLink } from "./kyc-document-links";
+import { presentPasskey } from "./passkeys";
 
 // The account export (GDPR art. 15 and 20): one JSON document of everything held about a user, one
 // section per place it is held. Each section reads its rows through src/storage/account-export.ts,
 // which selects no secret column, and names every field it sends: nothing reaches the document by
-// spreading a row. A new source (passkeys, say) is one more entry in SECTIONS.
+// spreading a row. A new source is one more entry in SECTIONS.
 
 const isoOrNull = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -78,6 +80,11 @@ async function secondFactors({ deps, user }: ExportContext) {
       created_at: isoOrNull(facts.recoveryCodes.createdAt),
     },
   };
+}
+
+/** D1 `passkeys`: what the user sees of each (name, times, synced, transports); not the credential's keys. */
+async function passkeys({ deps, user }: ExportContext) {
+  return (await listPasskeys(deps.db, user.id)).map(presentPasskey);
 }
 
 /** Who decided, without naming the admin: an id of another person is not this user's data. */
@@ -152,6 +159,7 @@ const SECTIONS = {
   identities,
   sessions,
   second_factors: secondFactors,
+  passkeys,
   kyc_applications: kycApplications,
   audit_events: auditEvents,
 } satisfies Record<string, Section>;

@@ -36,7 +36,15 @@ export type AuditAction =
   | "mfa.verified"
   | "mfa.failed"
   | "mfa.locked"
-  | "mfa.reset";
+  | "mfa.reset"
+  | "passkey.registered"
+  | "passkey.registration_failed"
+  | "passkey.renamed"
+  | "passkey.deleted"
+  | "passkey.failed"
+  | "passkey.counter_regressed"
+  | "reauth.succeeded"
+  | "reauth.failed";
 
 export type AuditEvent = {
   action: AuditAction;

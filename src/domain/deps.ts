@@ -40,7 +40,10 @@ type Rpc = DurableObjectStub<SubjectStore>;
 // concerns it has (an IP address has no sessions, an email address no upload slot).
 
 /** Sessions and refresh-token chains: the truth for authentication (a user's store only). */
-export type Sessions = Pick<Rpc, "createSession" | "setActive" | "rotateRefresh" | "revokeByToken" | "revokeSessions">;
+export type Sessions = Pick<
+  Rpc,
+  "createSession" | "setActive" | "rotateRefresh" | "reauthenticateSession" | "revokeByToken" | "revokeSessions"
+>;
 /** One-time codes and links with their miss counters. */
 export type Codes = Pick<
   Rpc,
@@ -49,11 +52,23 @@ export type Codes = Pick<
 /** Rate-limit counters, cooldowns and the login throttle. */
 export type Limits = Pick<Rpc, "claimCooldown" | "hit" | "beginLogin" | "loginSucceeded">;
 /** The second step of a sign-in: challenges, attempt counts, TOTP steps spent (a user's store only). */
-export type SecondStep = Pick<Rpc, "openMfaChallenge" | "beginMfaAttempt" | "finishMfaChallenge" | "acceptTotpStep" | "clearSecondStep">;
+export type SecondStep = Pick<
+  Rpc,
+  | "openMfaChallenge"
+  | "beginMfaAttempt"
+  | "finishMfaChallenge"
+  | "acceptTotpStep"
+  | "beginStepUpAttempt"
+  | "finishStepUpTotp"
+  | "clearSecondStep"
+  | "openPasskeyStep"
+>;
+/** WebAuthn challenges waiting for an authenticator's answer, each taken once. */
+export type WebAuthnChallenges = Pick<Rpc, "putWebAuthnChallenge" | "takeWebAuthnChallenge">;
 /** The one KYC upload in flight (a user's store only). */
 export type Uploads = Pick<Rpc, "claimUpload" | "releaseUpload">;
 
-export type UserSubject = Sessions & Codes & Limits & Uploads & SecondStep;
+export type UserSubject = Sessions & Codes & Limits & Uploads & SecondStep & WebAuthnChallenges;
 export type AddressSubject = Codes & Limits;
 
 /** Each subject's SubjectStore, by what it stands for (src/durable/subjects.ts names them). */
@@ -65,6 +80,8 @@ export interface Subjects {
   phone(e164: string): AddressSubject;
   /** A client address as rate limits count it (rateLimitSubject). */
   ip(address: string): Limits;
+  /** The challenge of one discoverable passkey sign-in, before any user is known (its challenge_id). */
+  webauthn(challengeId: string): WebAuthnChallenges;
 }
 
 /** Records held under the SHA-256 of a secret only the client has: emailed links and Google sign-in states. */

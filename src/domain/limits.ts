@@ -29,5 +29,6 @@ export const COUNTERS = {
   register: "register",
   codeVerify: "verify:code",
   login: "login",
+  passkeyOptions: "passkey:options",
   accountExports: "exports:account",
 } as const;

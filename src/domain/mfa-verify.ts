@@ -9,14 +9,18 @@ import {
   parseMfaToken,
   type PendingSignIn,
 } from "./mfa-challenge";
+import { checkPasskeyStep } from "./passkey-sign-in";
 import { checkTotp, recoveryCodeHash } from "./second-factors";
+import type { AuthenticationResponseJSON } from "./webauthn";
 import { completeSecondFactor, type SignInResult } from "./sign-in";
 
 // POST /auth/mfa/verify: the second step of a sign-in. The attempt is taken in the user's object
 // before the code is checked (5 per mfa_token, 10 per user in 15 minutes), so no burst gets more;
 // a right code ends the challenge there, and only then does the pipeline open the session.
 
-export type MfaVerifyInput = { mfaToken: string; method: "totp" | "recovery_code"; code: string };
+export type MfaVerifyInput =
+  | { mfaToken: string; method: "totp" | "recovery_code"; code: string }
+  | { mfaToken: string; method: "passkey"; credential: AuthenticationResponseJSON };
 
 export async function verifyMfa(deps: Deps, input: MfaVerifyInput, meta: RequestMeta, now: number): Promise<SignInResult> {
   const { userId, tokenHash } = await parseMfaToken(input.mfaToken);
@@ -38,7 +42,13 @@ export async function verifyMfa(deps: Deps, input: MfaVerifyInput, meta: Request
 
   let totpStep: number | undefined;
   let right = false;
-  if (input.method === "totp") {
+  if (input.method === "passkey") {
+    // A passkey without user verification began this sign-in: another passkey proves nothing more.
+    if (pending.method === "passkey") return refuse(deps, userId, "passkey", "method_not_offered", "invalid_passkey");
+    const checked = await checkPasskeyStep(deps, userId, tokenHash, input.credential, now);
+    if (!checked.ok) return refuse(deps, userId, "passkey", checked.reason, "invalid_passkey");
+    right = true;
+  } else if (input.method === "totp") {
     const factor = await findTotp(deps.db, userId);
     if (factor?.confirmedAt) {
       // The step is spent with the challenge, in one step of the object (finishMfaChallenge).
@@ -61,7 +71,7 @@ export async function verifyMfa(deps: Deps, input: MfaVerifyInput, meta: Request
   return completeSecondFactor(deps, user, { method: pending.method, device: pending.device, meta, now, secondFactor: input.method });
 }
 
-function refuse(deps: Deps, userId: string, method: string, reason: string): never {
+function refuse(deps: Deps, userId: string, method: string, reason: string, code: "invalid_code" | "invalid_passkey" = "invalid_code"): never {
   deps.audit({ action: "mfa.failed", subjectId: userId, details: { method, reason } });
-  throw new AppError("invalid_code");
+  throw new AppError(code);
 }

@@ -8,6 +8,7 @@ import {
   recoveryCodesLeft,
   replaceRecoveryCodes,
 } from "../storage/mfa";
+import { countPasskeys } from "../storage/passkeys";
 import { findUserById, type User } from "../storage/users";
 import { userSubject, type Deps } from "./deps";
 import { openSecret, sealSecret } from "./mfa-secrets";
@@ -22,8 +23,8 @@ import { newTotpSecret, totpEnrolment, totpStepOf } from "./totp";
 export function secondFactorsOf(db: Db): SecondFactors {
   return {
     async methodsFor(user: User): Promise<SecondFactorMethod[]> {
-      const totp = await findTotp(db, user.id);
-      return totp?.confirmedAt ? ["totp", "recovery_code"] : [];
+      const [totp, passkeys] = await Promise.all([findTotp(db, user.id), countPasskeys(db, user.id)]);
+      return [...(totp?.confirmedAt ? (["totp", "recovery_code"] as const) : []), ...(passkeys > 0 ? (["passkey"] as const) : [])];
     },
   };
 }
@@ -31,14 +32,19 @@ export function secondFactorsOf(db: Db): SecondFactors {
 export type MfaStatus = { totp: boolean; passkeys: number; recovery_codes_left: number; required: boolean };
 
 export async function mfaStatus(deps: Deps, user: Pick<User, "id" | "role">): Promise<MfaStatus> {
-  const [totp, left] = await Promise.all([findTotp(deps.db, user.id), recoveryCodesLeft(deps.db, user.id)]);
+  const [totp, left, passkeys] = await Promise.all([
+    findTotp(deps.db, user.id),
+    recoveryCodesLeft(deps.db, user.id),
+    countPasskeys(deps.db, user.id),
+  ]);
   const active = Boolean(totp?.confirmedAt);
-  return { totp: active, passkeys: 0, recovery_codes_left: active ? left : 0, required: deps.config.mfaRequiredRoles.includes(user.role) };
+  return { totp: active, passkeys, recovery_codes_left: active ? left : 0, required: deps.config.mfaRequiredRoles.includes(user.role) };
 }
 
 /** Whether the user has a second factor enrolled (the gate of roles that require one). */
 export async function hasSecondFactor(deps: Deps, userId: string): Promise<boolean> {
-  return Boolean((await findTotp(deps.db, userId))?.confirmedAt);
+  const [totp, passkeys] = await Promise.all([findTotp(deps.db, userId), countPasskeys(deps.db, userId)]);
+  return Boolean(totp?.confirmedAt) || passkeys > 0;
 }
 
 /** Begins an enrolment: a new secret, stored encrypted, not active until a code confirms it. */
@@ -73,10 +79,10 @@ export async function disableTotp(deps: Deps, userId: string): Promise<void> {
   deps.audit({ action: "mfa.totp_disabled", actorId: userId });
 }
 
-/** An administrator removes another user's factors (a colleague who lost their phone). */
+/** An administrator removes another user's factors, passkeys included (a colleague who lost their phone). */
 export async function resetSecondFactors(deps: Deps, actorId: string, userId: string): Promise<void> {
   if (!(await findUserById(deps.db, userId))) throw new AppError("user_not_found");
-  await removeFactors(deps, userId);
+  await removeFactors(deps, userId, { passkeys: true });
   deps.audit({ action: "mfa.reset", actorId, subjectId: userId });
 }
 
@@ -113,8 +119,8 @@ export function recoveryCodeHash(code: string): Promise<string> | null {
   return normalized ? hashRecoveryCode(normalized) : null;
 }
 
-async function removeFactors(deps: Deps, userId: string): Promise<void> {
-  await deleteSecondFactors(deps.db, userId);
+async function removeFactors(deps: Deps, userId: string, options: { passkeys?: boolean } = {}): Promise<void> {
+  await deleteSecondFactors(deps.db, userId, options);
   await userSubject(deps, userId).clearSecondStep();
 }
 

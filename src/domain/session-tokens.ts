@@ -7,34 +7,44 @@ import {
   parseRefreshToken,
   signAccessToken,
   successorRefreshToken,
-  type Role,
+  type AccessTokenClaims,
 } from "./tokens";
 
-export type TokenPair = {
+export type AccessTokenAnswer = {
   access_token: string;
   token_type: "Bearer";
   expires_in: number;
   access_expires_at: string;
+};
+
+export type TokenPair = AccessTokenAnswer & {
   refresh_token: string;
   refresh_expires_at: string;
 };
 
 export type Device = { deviceId: string; deviceName: string | null };
 
-/** Signs the access token of a session and pairs it with the session's refresh token. */
-export async function issueTokenPair(
-  deps: Deps,
-  claims: { sub: string; sid: string; role: Role; jti: string; iat: number },
-  refreshToken: string,
-  refreshExpiresAt: number,
-  now: number,
-): Promise<TokenPair> {
+/** Signs an access token of a session, as the token answers carry it. */
+export async function issueAccessToken(deps: Deps, claims: AccessTokenClaims, now: number): Promise<AccessTokenAnswer> {
   const access = await signAccessToken(deps.config, claims);
   return {
     access_token: access.token,
     token_type: "Bearer",
     expires_in: Math.max(0, access.exp - Math.floor(now / 1000)),
     access_expires_at: new Date(access.exp * 1000).toISOString(),
+  };
+}
+
+/** Signs the access token of a session and pairs it with the session's refresh token. */
+export async function issueTokenPair(
+  deps: Deps,
+  claims: AccessTokenClaims,
+  refreshToken: string,
+  refreshExpiresAt: number,
+  now: number,
+): Promise<TokenPair> {
+  return {
+    ...(await issueAccessToken(deps, claims, now)),
     refresh_token: refreshToken,
     refresh_expires_at: new Date(refreshExpiresAt).toISOString(),
   };
@@ -75,7 +85,11 @@ export async function refresh(deps: Deps, input: { refreshToken: string; deviceI
   }
   return issueTokenPair(
     deps,
-    { sub: user.id, sid: parsed.sessionId, role: user.role, jti: result.jti, iat: result.iat },
+    // The session's auth_time and amr, as stored: a refresh proves nothing new about the user.
+    {
+      sub: user.id, sid: parsed.sessionId, role: user.role, jti: result.jti, iat: result.iat,
+      auth_time: result.authTime, amr: result.amr,
+    },
     successor,
     result.expiresAt,
     now,

@@ -1,6 +1,7 @@
 import { AppError } from "../errors";
 import { presentUser } from "../presenters";
 import type { User } from "../storage/users";
+import { amrOf } from "./auth-methods";
 import { userSubject, type Deps, type RequestMeta } from "./deps";
 import { openMfaChallenge, type MfaChallenge } from "./mfa-challenge";
 import { issueTokenPair, type Device, type TokenPair } from "./session-tokens";
@@ -60,7 +61,8 @@ export function methodSatisfiesTwoFactors(attempt: Pick<SignInAttempt, "method" 
 export async function completeSignIn(deps: Deps, user: User, attempt: SignInAttempt): Promise<SignInResult> {
   if (!user.isActive) refuseDisabled(deps, user, attempt.method);
   if (!methodSatisfiesTwoFactors(attempt)) {
-    const methods = await deps.secondFactors.methodsFor(user);
+    // After a passkey without user verification, another passkey would prove the same thing again.
+    const methods = (await deps.secondFactors.methodsFor(user)).filter((m) => !(attempt.method === "passkey" && m === "passkey"));
     if (methods.length > 0) {
       const challenge = await openMfaChallenge(deps, user, attempt);
       return { kind: "second_factor", user, methods, method: attempt.method, device: attempt.device, challenge };
@@ -81,8 +83,11 @@ function refuseDisabled(deps: Deps, user: User, method: SignInMethod): never {
 }
 
 /** Opens the session; private to the pipeline, which has made every check before it. */
-async function openSession(deps: Deps, user: User, { method, device, meta, now, secondFactor }: SignInAttempt): Promise<TokenPair> {
+async function openSession(deps: Deps, user: User, attempt: SignInAttempt): Promise<TokenPair> {
+  const { method, device, meta, now, secondFactor } = attempt;
   const sessionId = crypto.randomUUID();
+  const authTime = Math.floor(now / 1000);
+  const amr = amrOf(attempt);
   const refreshToken = newRefreshToken(user.id, sessionId);
   const expiresAt = now + deps.config.refreshTtl * 1000;
   // The user's object holds the session and writes its row in the D1 list itself.
@@ -96,6 +101,8 @@ async function openSession(deps: Deps, user: User, { method, device, meta, now, 
     deviceName: device.deviceName,
     userAgent: meta.userAgent,
     ip: meta.ip,
+    authTime,
+    amr,
   });
   if (!opened.ok) {
     // Deactivated after the user was read: the user's object refused the session (setActive).
@@ -103,7 +110,8 @@ async function openSession(deps: Deps, user: User, { method, device, meta, now, 
     throw new Error("the new session could not be listed in D1; the user's object ended it");
   }
   const { jti, iat } = opened;
-  const tokens = await issueTokenPair(deps, { sub: user.id, sid: sessionId, role: user.role, jti, iat }, refreshToken, expiresAt, now);
+  const claims = { sub: user.id, sid: sessionId, role: user.role, jti, iat, auth_time: authTime, amr };
+  const tokens = await issueTokenPair(deps, claims, refreshToken, expiresAt, now);
   deps.audit({
     action: "login.succeeded",
     actorId: user.id,

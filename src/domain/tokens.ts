@@ -5,7 +5,17 @@ import { ROLES, type Role } from "./roles";
 
 export type { Role };
 
-export type AccessClaims = { sub: string; sid: string; role: Role; jti: string; iat: number; exp: number };
+/**
+ * `auth_time`: when the user last proved who they are in this session (sign-in or reauthentication),
+ * NumericDate seconds; `amr`: how (RFC 8176 values). A token signed before they existed reads as
+ * auth_time 0 and amr [], so it never counts as a recent sign-in.
+ */
+export type AccessClaims = {
+  sub: string; sid: string; role: Role; jti: string; iat: number; exp: number; auth_time: number; amr: readonly string[];
+};
+
+/** What is signed into an access token; `exp` follows from `iat`. */
+export type AccessTokenClaims = Omit<AccessClaims, "exp">;
 
 type SigningKey = { kid: string; alg: "EdDSA" | "ES256"; privateKey: CryptoKey; publicKey: CryptoKey; publicJwk: JWK };
 type KeyRing = { current: SigningKey; byKid: Map<string, SigningKey>; jwks: { keys: JWK[] }; verified: VerifiedTokens };
@@ -83,15 +93,12 @@ export async function publicJwks(config: Config): Promise<{ keys: JWK[] }> {
   return (await keyRing(config)).jwks;
 }
 
-export async function signAccessToken(
-  config: Config,
-  claims: { sub: string; sid: string; role: Role; jti: string; iat: number },
-): Promise<{ token: string; exp: number }> {
+export async function signAccessToken(config: Config, claims: AccessTokenClaims): Promise<{ token: string; exp: number }> {
   const { current } = await keyRing(config);
   const exp = claims.iat + config.accessTtl;
   // Ed25519 signatures are deterministic: the same claims give the same token, which is what lets a
   // refresh inside the grace window hand back the very same pair.
-  const token = await new SignJWT({ sid: claims.sid, role: claims.role })
+  const token = await new SignJWT({ sid: claims.sid, role: claims.role, auth_time: claims.auth_time, amr: [...claims.amr] })
     .setProtectedHeader({ alg: current.alg, kid: current.kid, typ: "at+jwt" })
     .setIssuer(config.issuer)
     .setAudience(config.audience)
@@ -158,8 +165,11 @@ function toClaims(p: JWTPayload): AccessClaims | null {
   const role = p.role as Role;
   if (typeof sub !== "string" || typeof sid !== "string" || typeof jti !== "string") return null;
   if (typeof iat !== "number" || typeof exp !== "number" || !KNOWN_ROLES.has(role)) return null;
+  // Tokens from before step-up carry neither: they read as never recently authenticated.
+  const authTime = typeof p.auth_time === "number" && Number.isFinite(p.auth_time) ? p.auth_time : 0;
+  const amr = Array.isArray(p.amr) && p.amr.every((v) => typeof v === "string") ? Object.freeze([...p.amr]) : Object.freeze([]);
   // Shared by every request that presents the same token: nobody may change it.
-  return Object.freeze({ sub, sid, role, jti, iat, exp });
+  return Object.freeze({ sub, sid, role, jti, iat, exp, auth_time: authTime, amr });
 }
 
 // Refresh tokens: `<user id>.<session id>.<secret>`, 256 random bits in the first secret. Only a

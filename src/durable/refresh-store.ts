@@ -1,4 +1,4 @@
-import type { RotateResult, ScheduleCleanup } from "./subject-types";
+import type { ReauthResult, RotateResult, ScheduleCleanup, SessionAuth } from "./subject-types";
 
 type SessionState = {
   id: string;
@@ -11,6 +11,11 @@ type SessionState = {
   expires_at: number;
   revoked_at: number | null;
   created_at: number;
+  auth_time: number;
+  amr: string;
+  /** auth_time and amr as the last pair carried them, for a repeat inside the grace window. */
+  access_auth_time: number;
+  access_amr: string;
 };
 
 /** The sessions list shows the last use to the minute: its D1 row is written at most once a minute per session. */
@@ -27,13 +32,15 @@ export class RefreshStore {
     private readonly scheduleCleanup: ScheduleCleanup,
   ) {}
 
-  create(input: { sessionId: string; deviceId: string; tokenHash: string; expiresAt: number; now: number }) {
+  create(input: { sessionId: string; deviceId: string; tokenHash: string; expiresAt: number; now: number } & SessionAuth) {
     const jti = crypto.randomUUID();
     const iat = Math.floor(input.now / 1000);
     this.sql.exec(
-      `INSERT INTO sessions (id, device_id, token_hash, access_jti, access_iat, expires_at, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO sessions
+         (id, device_id, token_hash, access_jti, access_iat, expires_at, created_at, auth_time, amr, access_auth_time, access_amr)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       input.sessionId, input.deviceId, input.tokenHash, jti, iat, input.expiresAt, input.now,
+      input.authTime, JSON.stringify(input.amr), input.authTime, JSON.stringify(input.amr),
     );
     this.scheduleCleanup(input.expiresAt);
     return { jti, iat };
@@ -42,9 +49,10 @@ export class RefreshStore {
   /**
    * One rotation step (RFC 9700 §4.14). The successor's hash comes from the caller and is
    * deterministic, so a repeat of the just-rotated token inside the grace window gets the same
-   * successor and access-token claims. A spent token outside that is reuse: the session is revoked
-   * here, and `revoked` names it so the caller can propagate. `touch`: the session's last use is due
-   * to be written to its D1 row.
+   * successor and access-token claims, auth_time and amr included (a rotation copies the session's,
+   * which a refresh never moves, and a repeat gets the copy, even after a reauthentication). A spent
+   * token outside that is reuse: the session is revoked here, and `revoked` names it so the caller
+   * can propagate. `touch`: the session's last use is due to be written to its D1 row.
    */
   rotate(input: RotateInput): RotateResult & { revoked?: string[]; touch?: boolean } {
     const { now } = input;
@@ -54,14 +62,17 @@ export class RefreshStore {
       const jti = crypto.randomUUID();
       const iat = Math.floor(now / 1000);
       this.sql.exec(
-        `UPDATE sessions SET prev_hash = token_hash, token_hash = ?, rotated_at = ?, access_jti = ?, access_iat = ? WHERE id = ?`,
+        `UPDATE sessions SET prev_hash = token_hash, token_hash = ?, rotated_at = ?, access_jti = ?, access_iat = ?,
+           access_auth_time = auth_time, access_amr = amr WHERE id = ?`,
         input.successorHash, now, jti, iat, current.id,
       );
       this.sql.exec(
         `INSERT OR IGNORE INTO spent_tokens (hash, session_id, expires_at) VALUES (?, ?, ?)`,
         input.presentedHash, current.id, current.expires_at,
       );
-      return { ok: true, jti, iat, expiresAt: current.expires_at, replay: false, touch: this.#claimTouch(current, now) };
+      return {
+        ok: true, jti, iat, expiresAt: current.expires_at, replay: false, ...authOf(current), touch: this.#claimTouch(current, now),
+      };
     }
 
     const previous = this.#session("prev_hash", input.presentedHash);
@@ -73,7 +84,10 @@ export class RefreshStore {
     ) {
       // Inside the grace window a wrong device is refused like any other mismatch, not taken as theft.
       if (!this.#usable(previous, input, now)) return { ok: false, reason: "invalid" };
-      return { ok: true, jti: previous.access_jti, iat: previous.access_iat, expiresAt: previous.expires_at, replay: true };
+      return {
+        ok: true, jti: previous.access_jti, iat: previous.access_iat, expiresAt: previous.expires_at, replay: true,
+        authTime: previous.access_auth_time, amr: parseAmr(previous.access_amr),
+      };
     }
 
     const spent = this.#spent(input.presentedHash);
@@ -81,6 +95,22 @@ export class RefreshStore {
     const revoked = this.markRevoked([spent.id], now);
     if (revoked.length === 0) return { ok: false, reason: "invalid" };
     return { ok: false, reason: "reused", revoked };
+  }
+
+  /**
+   * The user proved who they are again in this session (POST /auth/reauthenticate): later refreshes
+   * carry the new auth_time and amr. Refused for a session that has ended.
+   */
+  reauthenticate(input: { sessionId: string; now: number } & SessionAuth): ReauthResult {
+    const row = this.sql
+      .exec<{ expires_at: number }>(
+        `SELECT expires_at FROM sessions WHERE id = ? AND revoked_at IS NULL AND expires_at > ?`,
+        input.sessionId, input.now,
+      )
+      .toArray()[0];
+    if (!row) return { ok: false, reason: "ended" };
+    this.sql.exec(`UPDATE sessions SET auth_time = ?, amr = ? WHERE id = ?`, input.authTime, JSON.stringify(input.amr), input.sessionId);
+    return { ok: true, expiresAt: row.expires_at };
   }
 
   /** The session a refresh token (current, previous or spent) belongs to. */
@@ -133,5 +163,18 @@ export class RefreshStore {
 
   #usable(s: SessionState, input: { sessionId: string; deviceId: string }, now: number): boolean {
     return s.revoked_at === null && s.expires_at > now && s.id === input.sessionId && s.device_id === input.deviceId;
+  }
+}
+
+function authOf(s: SessionState): SessionAuth {
+  return { authTime: s.auth_time, amr: parseAmr(s.amr) };
+}
+
+function parseAmr(text: string): string[] {
+  try {
+    const value: unknown = JSON.parse(text);
+    return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
+  } catch {
+    return [];
   }
 }

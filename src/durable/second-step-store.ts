@@ -1,5 +1,5 @@
 import type { LimitStore } from "./limit-store";
-import type { ScheduleCleanup } from "./subject-types";
+import type { CooldownResult, ScheduleCleanup } from "./subject-types";
 
 // The second step of a sign-in, in a user's object: pending challenges (by the SHA-256 of their
 // mfa_token) with their attempt counts, the per-user budget of attempts, and the last TOTP step
@@ -59,6 +59,12 @@ export class SecondStepStore {
     return { ok: true, payload: row.payload };
   }
 
+  /** Whether the challenge is live and not burned: a second step may still finish it. */
+  live(tokenHash: string, now: number, maxAttempts: number): boolean {
+    const row = this.#challenge(tokenHash, now);
+    return row !== undefined && row.attempts < maxAttempts;
+  }
+
   /**
    * Ends a challenge whose code was right: it cannot be used again. With `totpStep`, the step must
    * be later than the last one accepted for this user (a code works once, RFC 6238 §5.2).
@@ -70,6 +76,21 @@ export class SecondStepStore {
     this.sql.exec(`DELETE FROM mfa_challenges WHERE token_hash = ?`, input.tokenHash);
     this.limits.uncount(MFA_USER_BUDGET);
     return { ok: true, payload: row.payload };
+  }
+
+  /**
+   * A code checked outside a challenge (POST /auth/reauthenticate) takes one attempt from the same
+   * per-user budget before it is checked, so no burst gets more than the budget.
+   */
+  beginStepUp(input: { now: number; userLimit: { count: number; windowMs: number } }): CooldownResult {
+    return this.limits.count({ name: MFA_USER_BUDGET, ...input.userLimit, now: input.now });
+  }
+
+  /** A right step-up code: its step is spent (a replay is refused) and its attempt given back. */
+  finishStepUp(step: number, now: number): boolean {
+    if (!this.acceptStep(step, now)) return false;
+    this.limits.uncount(MFA_USER_BUDGET);
+    return true;
   }
 
   /** Records `step` as accepted unless it is not later than the last accepted one. */

@@ -1,3 +1,5 @@
+import { ADDED_COLUMNS, SUBJECT_SCHEMA } from "./subject-types";
+
 // What the SubjectStore's SQLite holds as a whole: whether it has tables at all, when its next row
 // expires, and whether anything is left. Synchronous.
 
@@ -12,6 +14,18 @@ function tables(sql: SqlStorage): string[] {
 /** False for an object that never stored anything: reading it must not create its schema. */
 export function hasTables(sql: SqlStorage): boolean {
   return tables(sql).length > 0;
+}
+
+/**
+ * Brings the tables of an object made by an earlier version up to date: the tables added since (the
+ * script is idempotent), then the columns added since. Run once per object start.
+ */
+export function upgradeSchema(sql: SqlStorage): void {
+  sql.exec(SUBJECT_SCHEMA);
+  for (const [table, column, definition] of ADDED_COLUMNS) {
+    const present = sql.exec<{ name: string }>(`PRAGMA table_info(${table})`).toArray().some((c) => c.name === column);
+    if (!present) sql.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
+  }
 }
 
 /** Each table whose rows expire, and the column that says when. */
@@ -29,6 +43,7 @@ const EXPIRIES = [
   ["login_locks", "until"],
   ["mfa_challenges", "expires_at"],
   ["totp_steps", "expires_at"],
+  ["webauthn_challenges", "expires_at"],
 ] as const;
 
 /** When the earliest row that expires does, or null when none is left. */

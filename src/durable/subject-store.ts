@@ -5,7 +5,7 @@ import { kvKeys, kvTtl } from "../storage/kv-keys";
 import type { OpenedSession } from "../storage/sessions";
 import { CodeStore, type PutCodeInput } from "./code-store";
 import { flushOutbox, SessionOutbox } from "./session-projection";
-import { hasTables, holdsNothing, nextExpiry } from "./subject-storage";
+import { hasTables, holdsNothing, nextExpiry, upgradeSchema } from "./subject-storage";
 import {
   SUBJECT_SCHEMA,
   resendCooldownName,
@@ -13,12 +13,20 @@ import {
   type CooldownResult,
   type LimitInput,
   type LinkLookup,
+  type ReauthResult,
   type RotateResult,
+  type SessionAuth,
 } from "./subject-types";
 import { LimitStore } from "./limit-store";
 import { LoginThrottle, type LoginAttemptInput } from "./login-throttle";
 import { RefreshStore, type RotateInput } from "./refresh-store";
 import { SecondStepStore, type AttemptResult, type BeginAttemptInput, type FinishResult } from "./second-step-store";
+import {
+  WebAuthnChallengeStore,
+  type PutChallengeInput,
+  type TakeChallengeInput,
+  type TakenChallenge,
+} from "./webauthn-challenge-store";
 
 export { resendCooldownName, type CodeResult, type CooldownResult, type LimitInput, type RotateResult };
 
@@ -26,7 +34,8 @@ const KYC_UPLOAD_SLOT = "kyc-upload";
 
 /**
  * The store of one subject whose state must change atomically: a user (`user:<id>`), an email
- * address (`email:<address>`), a phone number (`phone:<E.164>`) or a client address (`ip:<address>`).
+ * address (`email:<address>`), a phone number (`phone:<E.164>`), a client address (`ip:<address>`)
+ * or one discoverable passkey sign-in (`webauthn:<challenge id>`, its challenge only).
  * A user's object is the truth for their sessions and refresh-token chains (rotation with reuse
  * detection, revocation, deactivation) and their one KYC upload in flight, and the only writer of
  * their D1 `sessions` rows, a projection for listing (src/durable/session-projection.ts); every
@@ -45,6 +54,7 @@ export class SubjectStore extends DurableObject<Env> {
   #logins: LoginThrottle;
   #outbox: SessionOutbox;
   #secondStep: SecondStepStore;
+  #webauthn: WebAuthnChallengeStore;
   /** Whether the tables exist; reads on an object without them answer "nothing" and create none. */
   #stored: boolean;
 
@@ -52,8 +62,8 @@ export class SubjectStore extends DurableObject<Env> {
     super(ctx, env);
     const sql = ctx.storage.sql;
     this.#stored = hasTables(sql);
-    // An object made by an earlier version gets the tables added since (the script is idempotent).
-    if (this.#stored) sql.exec(SUBJECT_SCHEMA);
+    // An object made by an earlier version gets the tables and columns added since.
+    if (this.#stored) upgradeSchema(sql);
     const schedule = (at: number) => this.#scheduleCleanup(at);
     this.#refresh = new RefreshStore(sql, schedule);
     this.#limits = new LimitStore(sql, schedule);
@@ -61,6 +71,7 @@ export class SubjectStore extends DurableObject<Env> {
     this.#codes = new CodeStore(sql, this.#limits, schedule);
     this.#outbox = new SessionOutbox(sql, schedule);
     this.#secondStep = new SecondStepStore(sql, this.#limits, schedule);
+    this.#webauthn = new WebAuthnChallengeStore(sql, schedule);
   }
 
   // ---- sessions and refresh tokens -------------------------------------------------------------
@@ -73,7 +84,7 @@ export class SubjectStore extends DurableObject<Env> {
   async createSession(input: {
     userId: string; sessionId: string; tokenHash: string; expiresAt: number; now: number;
     deviceId: string; deviceName: string | null; userAgent: string | null; ip: string | null;
-  }): Promise<{ ok: true; jti: string; iat: number } | { ok: false; reason: "disabled" | "unlisted" }> {
+  } & SessionAuth): Promise<{ ok: true; jti: string; iat: number } | { ok: false; reason: "disabled" | "unlisted" }> {
     this.#writable();
     if (this.#disabled()) return { ok: false, reason: "disabled" };
     const issued = this.#refresh.create(input);
@@ -122,6 +133,12 @@ export class SubjectStore extends DurableObject<Env> {
       void this.#project([input.sessionId]);
     }
     return result as RotateResult;
+  }
+
+  /** Records a reauthentication on an open session: its auth_time and amr from now on. */
+  async reauthenticateSession(input: { sessionId: string; now: number } & SessionAuth): Promise<ReauthResult> {
+    if (!this.#stored) return { ok: false, reason: "ended" };
+    return this.#refresh.reauthenticate(input);
   }
 
   /** Revokes the session a refresh token (current, previous or spent) belongs to. Idempotent. */
@@ -242,9 +259,46 @@ export class SubjectStore extends DurableObject<Env> {
     return { ok: this.#secondStep.acceptStep(input.step, input.now) };
   }
 
+  /** Takes one attempt of the user's second-step budget for a step-up code, before it is checked. */
+  async beginStepUpAttempt(input: { now: number; userLimit: { count: number; windowMs: number } }): Promise<CooldownResult> {
+    this.#writable();
+    return this.#secondStep.beginStepUp(input);
+  }
+
+  /** A right step-up TOTP code: its step is spent here (no replay) and its attempt given back. */
+  async finishStepUpTotp(input: { step: number; now: number }): Promise<{ ok: boolean }> {
+    this.#writable();
+    return { ok: this.#secondStep.finishStepUp(input.step, input.now) };
+  }
+
   async clearSecondStep(): Promise<void> {
     if (!this.#stored) return;
     this.#secondStep.clear();
+    this.#webauthn.clear();
+  }
+
+  // ---- WebAuthn challenges (src/durable/webauthn-challenge-store.ts) -----------------------------
+
+  async putWebAuthnChallenge(input: PutChallengeInput): Promise<void> {
+    this.#writable();
+    this.#webauthn.put(input);
+  }
+
+  /** Takes a challenge once; of parallel answers to one challenge, exactly one gets it. */
+  async takeWebAuthnChallenge(input: TakeChallengeInput): Promise<TakenChallenge> {
+    if (!this.#stored) return { ok: false, reason: "unknown" };
+    return this.#webauthn.take(input);
+  }
+
+  /**
+   * A passkey challenge for the second step of a sign-in, bound to its mfa_token (by hash), issued
+   * only while that sign-in can still be finished.
+   */
+  async openPasskeyStep(input: Omit<PutChallengeInput, "purpose" | "binding"> & { tokenHash: string; maxAttempts: number }): Promise<{ ok: boolean }> {
+    if (!this.#stored || !this.#secondStep.live(input.tokenHash, input.now, input.maxAttempts)) return { ok: false };
+    const { tokenHash, maxAttempts: _, ...challenge } = input;
+    this.#webauthn.put({ ...challenge, purpose: "second_step", binding: tokenHash });
+    return { ok: true };
   }
 
   // ---- uploads ---------------------------------------------------------------------------------
@@ -273,6 +327,7 @@ export class SubjectStore extends DurableObject<Env> {
       this.#logins.prune(now);
       this.#refresh.prune(now);
       this.#secondStep.prune(now);
+      this.#webauthn.prune(now);
       const next = nextExpiry(sql);
       if (next !== null) return this.ctx.storage.setAlarm(next);
       if (!holdsNothing(sql)) return;

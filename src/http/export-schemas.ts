@@ -3,6 +3,7 @@ import { DOCUMENT_MEDIA_TYPES } from "../domain/kyc";
 import { DOCUMENT_KINDS, DOCUMENT_TYPES, KYC_STATUSES } from "../domain/kyc-values";
 import { IDENTITY_PROVIDERS } from "../domain/identity-providers";
 import { UserSchema } from "./schemas";
+import { PasskeySchema } from "./webauthn-schemas";
 
 // The account export's shape (OpenAPI component `AccountExport`); src/domain/account-export.ts builds
 // it, one section per place the data is held.
@@ -102,6 +103,7 @@ export const AccountExportSchema = z
     identities: z.array(ExportIdentity),
     sessions: z.array(ExportSession),
     second_factors: ExportSecondFactors,
+    passkeys: z.array(PasskeySchema),
     kyc_applications: z.array(ExportKycApplication),
     audit_events: z.array(ExportAuditEvent),
   })

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
-import { verifyMfa } from "../domain/mfa-verify";
+import { verifyMfa, type MfaVerifyInput } from "../domain/mfa-verify";
+import { passkeyStepOptions } from "../domain/passkey-sign-in";
 import {
   confirmTotp,
   disableTotp,
@@ -8,16 +9,19 @@ import {
   regenerateRecoveryCodes,
   startTotpEnrolment,
 } from "../domain/second-factors";
+import type { AuthenticationResponseJSON } from "../domain/webauthn";
 import type { AppEnv } from "../http/app-env";
 import { describeRoute } from "../http/openapi-meta";
 import { TokenResponseSchema } from "../http/schemas";
 import { validate } from "../http/validate";
+import { AuthenticationResponseSchema, RequestOptionsSchema } from "../http/webauthn-schemas";
 import { requestMeta, requireAuth } from "../middleware/require-auth";
+import { requireRecentAuth } from "../middleware/require-recent";
 import { currentUser } from "../middleware/require-role";
 import { signInAnswer } from "./sign-in-answer";
 
 // Second factors: the signed-in user's own (under /users/me/mfa) and the second step of a sign-in
-// (POST /auth/mfa/verify).
+// (POST /auth/mfa/verify, and its passkey options).
 
 const TAGS = ["Second factors"];
 
@@ -44,13 +48,26 @@ const RecoveryCodesSchema = z
 
 const CodeBody = z.object({ code: z.string().trim().min(1).max(64) }).strict();
 
-const MfaVerifyBody = z
-  .object({
-    mfa_token: z.string().min(1).max(200),
-    method: z.enum(["totp", "recovery_code"]),
-    code: z.string().trim().min(1).max(64),
-  })
-  .strict();
+const MfaTokenField = z.string().min(1).max(200);
+
+const MfaVerifyBody = z.discriminatedUnion("method", [
+  z
+    .object({
+      mfa_token: MfaTokenField,
+      method: z.enum(["totp", "recovery_code"]),
+      code: z.string().trim().min(1).max(64),
+    })
+    .strict(),
+  z
+    .object({
+      mfa_token: MfaTokenField,
+      method: z.literal("passkey"),
+      credential: AuthenticationResponseSchema.meta({ description: "An answer to POST /auth/mfa/passkey/options" }),
+    })
+    .strict(),
+]);
+
+const MfaPasskeyOptionsBody = z.object({ mfa_token: MfaTokenField }).strict();
 
 export const mfaUserRoutes = new Hono<AppEnv>()
   .get(
@@ -76,6 +93,7 @@ export const mfaUserRoutes = new Hono<AppEnv>()
       errors: ["mfa_already_enrolled"],
     }),
     requireAuth,
+    requireRecentAuth,
     async (c) => {
       const enrolment = await startTotpEnrolment(c.var.deps, await currentUser(c), Date.now());
       c.header("Cache-Control", "no-store");
@@ -106,6 +124,7 @@ export const mfaUserRoutes = new Hono<AppEnv>()
       responses: { 204: { description: "Removed", schema: null } },
     }),
     requireAuth,
+    requireRecentAuth,
     async (c) => {
       await disableTotp(c.var.deps, c.var.auth.sub);
       return c.body(null, 204);
@@ -120,6 +139,7 @@ export const mfaUserRoutes = new Hono<AppEnv>()
       errors: ["not_found"],
     }),
     requireAuth,
+    requireRecentAuth,
     async (c) => {
       const codes = await regenerateRecoveryCodes(c.var.deps, c.var.auth.sub, Date.now());
       c.header("Cache-Control", "no-store");
@@ -127,23 +147,39 @@ export const mfaUserRoutes = new Hono<AppEnv>()
     },
   );
 
-export const mfaAuthRoutes = new Hono<AppEnv>().post(
-  "/mfa/verify",
-  describeRoute({
-    tags: TAGS,
-    summary: "Finish a sign-in that answered mfa_required, with a TOTP or recovery code",
-    responses: { 200: { description: "Signed in", schema: TokenResponseSchema } },
-    errors: ["validation_error", "invalid_code", "invalid_mfa_token", "too_many_attempts"],
-  }),
-  validate("json", MfaVerifyBody),
-  async (c) => {
-    const body = c.req.valid("json");
-    const signedIn = await verifyMfa(
-      c.var.deps,
-      { mfaToken: body.mfa_token, method: body.method, code: body.code },
-      requestMeta(c),
-      Date.now(),
-    );
-    return signInAnswer(c, signedIn);
-  },
-);
+export const mfaAuthRoutes = new Hono<AppEnv>()
+  .post(
+    "/mfa/verify",
+    describeRoute({
+      tags: TAGS,
+      summary: "Finish a sign-in that answered mfa_required, with a TOTP or recovery code, or a passkey",
+      responses: { 200: { description: "Signed in", schema: TokenResponseSchema } },
+      errors: ["validation_error", "invalid_code", "invalid_passkey", "invalid_mfa_token", "too_many_attempts"],
+    }),
+    validate("json", MfaVerifyBody),
+    async (c) => {
+      const body = c.req.valid("json");
+      const input: MfaVerifyInput =
+        body.method === "passkey"
+          ? { mfaToken: body.mfa_token, method: "passkey", credential: body.credential as AuthenticationResponseJSON }
+          : { mfaToken: body.mfa_token, method: body.method, code: body.code };
+      const signedIn = await verifyMfa(c.var.deps, input, requestMeta(c), Date.now());
+      return signInAnswer(c, signedIn);
+    },
+  )
+  .post(
+    "/mfa/passkey/options",
+    describeRoute({
+      tags: TAGS,
+      summary: "Request options for finishing a sign-in with one of the user's passkeys",
+      description: "The challenge is bound to the mfa_token; send the answer to POST /auth/mfa/verify with method passkey.",
+      responses: { 200: { description: "PublicKeyCredentialRequestOptionsJSON", schema: RequestOptionsSchema } },
+      errors: ["validation_error", "invalid_mfa_token"],
+    }),
+    validate("json", MfaPasskeyOptionsBody),
+    async (c) => {
+      const options = await passkeyStepOptions(c.var.deps, c.req.valid("json").mfa_token, Date.now());
+      c.header("Cache-Control", "no-store");
+      return c.json(options, 200);
+    },
+  );

@@ -7,6 +7,7 @@ import { describeRoute } from "../http/openapi-meta";
 import { EmailField, MessageSchema, PasswordField } from "../http/schemas";
 import { validate } from "../http/validate";
 import { requestMeta, requireAuth } from "../middleware/require-auth";
+import { requireRecentAuth } from "../middleware/require-recent";
 
 const TAGS = ["Password"];
 
@@ -59,6 +60,7 @@ export const passwordRoutes = new Hono<AppEnv>()
       errors: ["invalid_credentials", "weak_password", "too_many_attempts"],
     }),
     requireAuth,
+    requireRecentAuth,
     validate("json", ChangeBody),
     async (c) => {
       const body = c.req.valid("json");

@@ -1,6 +1,7 @@
 import { and, count, eq, isNull, sql } from "drizzle-orm";
 import type { SealedSecret } from "../domain/mfa-secrets";
 import type { Db } from "./db";
+import { deletePasskeysOf } from "./passkeys";
 import { mfaRecoveryCodes, mfaTotp } from "./schema";
 
 // Second factors in D1: the TOTP secret (encrypted) and the recovery codes (hashed) of each user.
@@ -90,11 +91,15 @@ export async function recoveryCodesLeft(db: Db, userId: string): Promise<number>
   return row?.n ?? 0;
 }
 
-/** Removes every second factor of a user (their own removal, or an administrator's reset). */
-export async function deleteSecondFactors(db: Db, userId: string): Promise<boolean> {
+/**
+ * Removes the authenticator app and recovery codes of a user (their own removal), and with
+ * `passkeys` their passkeys too (an administrator's reset), in one transaction.
+ */
+export async function deleteSecondFactors(db: Db, userId: string, options: { passkeys?: boolean } = {}): Promise<boolean> {
   const [removed] = await db.batch([
     db.delete(mfaTotp).where(eq(mfaTotp.userId, userId)).returning({ userId: mfaTotp.userId }),
     db.delete(mfaRecoveryCodes).where(eq(mfaRecoveryCodes.userId, userId)),
+    ...(options.passkeys ? [deletePasskeysOf(db, userId)] : []),
   ]);
   return removed.length > 0;
 }

@@ -162,3 +162,31 @@ export const mfaRecoveryCodes = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.userId, t.codeHash] })],
 );
+
+/**
+ * WebAuthn credentials (passkeys). Only public data: the credential's id (base64url, unique across
+ * all users, since an authenticator names one credential once), its COSE public key (base64url), the
+ * signature counter last seen, and what the authenticator said of itself at registration.
+ */
+export const passkeys = sqliteTable(
+  "passkeys",
+  {
+    id: text("id").primaryKey(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    credentialId: text("credential_id").notNull().unique(),
+    publicKey: text("public_key").notNull(),
+    counter: integer("counter").notNull().default(0),
+    /** JSON array of AuthenticatorTransport values, as the browser reported them. */
+    transports: text("transports").notNull().default("[]"),
+    backedUp: integer("backed_up", { mode: "boolean" }).notNull().default(false),
+    /** "singleDevice" or "multiDevice" (a synced passkey). */
+    deviceType: text("device_type").notNull(),
+    aaguid: text("aaguid").notNull(),
+    name: text("name").notNull(),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    lastUsedAt: integer("last_used_at", { mode: "timestamp_ms" }),
+  },
+  (t) => [index("passkeys_user_idx").on(t.userId, t.createdAt)],
+);

@@ -2,11 +2,11 @@
 // lifetime; and key rotation: tokens signed by a retired-but-listed key keep verifying, new tokens use
 // the new key, JWKS lists every listed key without private parts, and a removed key verifies nothing.
 import { env } from "cloudflare:workers";
-import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JWK } from "jose";
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, importJWK, jwtVerify, SignJWT, type JWK } from "jose";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config";
 import { publicJwks, signAccessToken, verifyAccessToken, VerifiedTokens } from "../../src/domain/tokens";
-import { call, signedInUser, type Json } from "../helpers";
+import { call, expectProblem, PASSWORD, post, reauthenticate, signedInUser, type Json } from "../helpers";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -26,6 +26,8 @@ function claimsFor(nowSeconds: number) {
     role: "CUSTOMER" as const,
     jti: crypto.randomUUID(),
     iat: nowSeconds,
+    auth_time: nowSeconds,
+    amr: ["pwd"],
   };
 }
 
@@ -46,11 +48,13 @@ describe("access token format", () => {
     expect(payload.sub).toBe(tokens.user.id);
   });
 
-  it("carries iss, aud, sub, sid, role, iat, exp and jti, and lives 900 seconds", async () => {
+  it("carries iss, aud, sub, sid, role, iat, exp, jti, auth_time and amr, and lives 900 seconds", async () => {
     const { tokens } = await signedInUser({}, "claims");
     const claims = decodeJwt(tokens.access_token) as Json;
 
-    expect(Object.keys(claims).sort()).toEqual(["aud", "exp", "iat", "iss", "jti", "role", "sid", "sub"]);
+    expect(Object.keys(claims).sort()).toEqual(["amr", "aud", "auth_time", "exp", "iat", "iss", "jti", "role", "sid", "sub"]);
+    // Signed in by the emailed verification code: a one-time code, just now.
+    expect(claims).toMatchObject({ auth_time: claims.iat, amr: ["otp"] });
     expect(claims).toMatchObject({ iss: config.issuer, aud: config.audience, sub: tokens.user.id, role: "CUSTOMER" });
     expect(claims.sid).toMatch(UUID);
     expect(claims.jti).toMatch(UUID);
@@ -105,6 +109,25 @@ describe("the isolate's cache of verified tokens", () => {
     ]) {
       expect(await verifyAccessToken(config, forged, iat + 1)).toBeNull();
     }
+  });
+
+  it("signed before step-up (no auth_time, no amr): accepted, never recent, and able to reauthenticate", async () => {
+    const { tokens } = await signedInUser({}, "pre-step-up");
+    const { sub, sid, role, jti, iat, exp } = decodeJwt(tokens.access_token) as Json;
+    const key = await importJWK({ ...currentJwk, alg: "EdDSA" }, "EdDSA");
+    const old = await new SignJWT({ sid, role })
+      .setProtectedHeader({ alg: "EdDSA", kid: currentJwk.kid, typ: "at+jwt" })
+      .setIssuer(config.issuer)
+      .setAudience(config.audience)
+      .setSubject(sub)
+      .setIssuedAt(iat)
+      .setExpirationTime(exp)
+      .setJti(jti)
+      .sign(key);
+    expect(await verifyAccessToken(config, old)).toMatchObject({ sub, sid, auth_time: 0, amr: [] });
+    const change = { current_password: PASSWORD, new_password: "another horse battery staple" };
+    await expectProblem(await post("/auth/password/change", change, { authorization: `Bearer ${old}` }), 403, "reauthentication_required");
+    expect((await reauthenticate(old, { password: PASSWORD })).status).toBe(200);
   });
 
   it("is emptied with its key ring: a removed key verifies nothing, even for tokens seen before", async () => {

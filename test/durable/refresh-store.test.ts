@@ -10,7 +10,9 @@ const GRACE_MS = 10 * SECOND;
 const TTL_MS = 30 * 24 * 60 * MINUTE;
 
 function open(store: RefreshStore, sessionId = "s1", now = T0) {
-  return store.create({ sessionId, deviceId: "d1", tokenHash: `${sessionId}-h0`, expiresAt: now + TTL_MS, now });
+  return store.create({
+    sessionId, deviceId: "d1", tokenHash: `${sessionId}-h0`, expiresAt: now + TTL_MS, now, authTime: now / 1000, amr: ["pwd"],
+  });
 }
 
 function rotate(store: RefreshStore, presented: string, successor: string, now: number, over: { sessionId?: string; deviceId?: string } = {}) {
@@ -47,13 +49,46 @@ describe("RefreshStore", () => {
       const first = rotate(store, "s1-h0", "s1-h1", T0);
       if (!first.ok) throw new Error("the first rotation failed");
       const repeat = rotate(store, "s1-h0", "s1-h1", T0 + GRACE_MS);
-      expect(repeat).toEqual({ ok: true, jti: first.jti, iat: first.iat, expiresAt: first.expiresAt, replay: true });
+      expect(repeat).toEqual({
+        ok: true, jti: first.jti, iat: first.iat, expiresAt: first.expiresAt, replay: true, authTime: T0 / 1000, amr: ["pwd"],
+      });
       const late = rotate(store, "s1-h0", "s1-h1", T0 + GRACE_MS + 1);
       expect(late).toEqual({ ok: false, reason: "reused", revoked: ["s1"] });
       expect(store.activeIds(T0 + GRACE_MS + 1)).toEqual([]);
       // The chain is dead: the newest token too, and a second reuse revokes nothing more.
       expect(rotate(store, "s1-h1", "s1-h2", T0 + GRACE_MS + 2)).toEqual({ ok: false, reason: "invalid" });
       expect(rotate(store, "s1-h0", "s1-h1", T0 + GRACE_MS + 3)).toEqual({ ok: false, reason: "invalid" });
+    }));
+
+  it("carries the session's auth_time and amr through every rotation; a reauthentication changes them for later ones", () =>
+    inFreshStore((sql, schedule) => {
+      const store = new RefreshStore(sql, schedule);
+      open(store);
+      const auth = (r: ReturnType<RefreshStore["rotate"]>) => (r.ok ? { authTime: r.authTime, amr: r.amr } : null);
+      expect(auth(rotate(store, "s1-h0", "s1-h1", T0 + 20 * MINUTE))).toEqual({ authTime: T0 / 1000, amr: ["pwd"] });
+      const later = T0 + 30 * MINUTE;
+      expect(store.reauthenticate({ sessionId: "s1", now: later, authTime: later / 1000, amr: ["otp"] })).toEqual({
+        ok: true, expiresAt: T0 + TTL_MS,
+      });
+      expect(auth(rotate(store, "s1-h1", "s1-h2", later + SECOND))).toEqual({ authTime: later / 1000, amr: ["otp"] });
+      // A repeat inside the grace window gets what the first got, even across a reauthentication.
+      const first = rotate(store, "s1-h2", "s1-h3", later + 2 * SECOND);
+      store.reauthenticate({ sessionId: "s1", now: later + 3 * SECOND, authTime: later / 1000 + 3, amr: ["pwd"] });
+      expect(rotate(store, "s1-h2", "s1-h3", later + 4 * SECOND)).toEqual({ ...first, touch: undefined, replay: true });
+      expect(auth(rotate(store, "s1-h3", "s1-h4", later + 5 * SECOND))).toEqual({ authTime: later / 1000 + 3, amr: ["pwd"] });
+    }));
+
+  it("refuses to reauthenticate a revoked, expired or unknown session", () =>
+    inFreshStore((sql, schedule) => {
+      const store = new RefreshStore(sql, schedule);
+      open(store, "s1");
+      open(store, "s2");
+      store.markRevoked(["s1"], T0 + SECOND);
+      const reauth = (sessionId: string, now: number) => store.reauthenticate({ sessionId, now, authTime: now / 1000, amr: ["pwd"] });
+      expect(reauth("s1", T0 + MINUTE)).toEqual({ ok: false, reason: "ended" });
+      expect(reauth("s2", T0 + TTL_MS)).toEqual({ ok: false, reason: "ended" });
+      expect(reauth("unknown", T0 + MINUTE)).toEqual({ ok: false, reason: "ended" });
+      expect(reauth("s2", T0 + MINUTE)).toMatchObject({ ok: true });
     }));
 
   it("refuses a wrong device, a wrong session and an expired session without revoking", () =>

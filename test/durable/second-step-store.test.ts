@@ -1,7 +1,8 @@
 // SecondStepStore: the second step of a sign-in in a user's object. A challenge takes its attempts
 // before codes are checked (5, then burned), the user's budget is shared by all challenges (10 per
 // window, a right code gives its attempt back), a challenge ends when finished or expired, and a TOTP
-// step is accepted only when later than the last one.
+// step is accepted only when later than the last one. A step-up check (no challenge) takes from the
+// same budget, and a right step-up code spends its step and gives its attempt back.
 import { describe, expect, it } from "vitest";
 import { LimitStore } from "../../src/durable/limit-store";
 import { SecondStepStore } from "../../src/durable/second-step-store";
@@ -47,6 +48,21 @@ describe("SecondStepStore", () => {
       expect(store.begin({ tokenHash: "z", now: T0 + MINUTE, ...LIMITS })).toEqual({
         ok: false, reason: "exhausted", retryAfterMs: 14 * MINUTE, burned: false,
       });
+    }));
+
+  it("step-up checks share the user's budget with challenges; a right code spends its step and gives its attempt back", () =>
+    inFreshStore((sql, schedule) => {
+      const store = storeOf(sql, schedule);
+      const stepUp = (now: number) => store.beginStepUp({ now, userLimit: LIMITS.userLimit });
+      for (let i = 0; i < 9; i++) expect(stepUp(T0)).toEqual({ ok: true });
+      expect(stepUp(T0)).toEqual({ ok: true });
+      expect(store.finishStepUp(100, T0)).toBe(true);
+      expect(store.finishStepUp(100, T0)).toBe(false);
+      // The right code's attempt came back: one more, then the budget is spent for challenges too.
+      expect(stepUp(T0)).toEqual({ ok: true });
+      expect(stepUp(T0 + SECOND)).toEqual({ ok: false, retryAfterMs: 15 * MINUTE - SECOND });
+      store.open({ tokenHash: "c", payload: "p", now: T0, ttlMs: 5 * MINUTE });
+      expect(store.begin({ tokenHash: "c", now: T0, ...LIMITS })).toMatchObject({ ok: false, reason: "exhausted", burned: false });
     }));
 
   it("accepts a TOTP step only when later than the last accepted one, also through finish", () =>

@@ -15,6 +15,7 @@ import {
   PNG,
   pollUntil,
   post,
+  registerPasskey,
   reject,
   signedInUser,
   submitOk,
@@ -39,7 +40,7 @@ async function auditCount(userId: string, action: string): Promise<number> {
 }
 
 describe("GET /users/me/export", () => {
-  it("holds every section for a user who has them: profile, Google identity, sessions, TOTP facts, KYC with files, audit", async () => {
+  it("holds every section for a user who has them: profile, Google identity, sessions, TOTP facts, a passkey, KYC with files, audit", async () => {
     const { email, tokens } = await signedInUser({ username: `exp_${crypto.randomUUID().slice(0, 8)}` }, "export-device");
     const userId = tokens.user.id as string;
     const google = newGoogleAccount(email);
@@ -48,6 +49,7 @@ describe("GET /users/me/export", () => {
     const admin = await adminUser();
     expect((await reject(admin.token, first.id, "Blurred photo")).status).toBe(200);
     const second = await submitOk(tokens.access_token);
+    const { passkey } = await registerPasskey(tokens.access_token, "Laptop");
     await enrolTotp(tokens.access_token);
     await pollUntil(() => auditCount(userId, "mfa.totp_enabled"), (n) => n > 0);
 
@@ -61,6 +63,7 @@ describe("GET /users/me/export", () => {
       "identities",
       "sessions",
       "second_factors",
+      "passkeys",
       "kyc_applications",
       "audit_events",
     ]);
@@ -99,6 +102,10 @@ describe("GET /users/me/export", () => {
       totp: { enabled: true, enrollment_pending: false, created_at: expect.any(String), confirmed_at: expect.any(String) },
       recovery_codes: { left: 10, used: 0, created_at: expect.any(String) },
     });
+
+    expect(doc.passkeys).toEqual([
+      { id: passkey.id, name: "Laptop", created_at: expect.any(String), last_used_at: null, backed_up: expect.any(Boolean), transports: expect.any(Array) },
+    ]);
 
     expect(doc.kyc_applications.map((a: Json) => [a.id, a.status, a.decided_by, a.rejection_reason])).toEqual([
       [first.id, "REJECTED", "admin", "Blurred photo"],
@@ -142,6 +149,7 @@ describe("GET /users/me/export", () => {
     const doc = await exportOf(tokens.access_token);
     expect(doc.profile).toMatchObject({ email: null, unverified_email: typed, is_phone_verified: true, has_password: false, role: "PROVIDER" });
     expect(doc.identities).toEqual([]);
+    expect(doc.passkeys).toEqual([]);
     expect(doc.kyc_applications).toEqual([]);
     expect(doc.second_factors).toEqual({
       totp: { enabled: false, enrollment_pending: false, created_at: null, confirmed_at: null },

@@ -16,7 +16,7 @@ import {
   uniquePhone,
   waitForMessages,
 } from "../helpers";
-import { enrolTotp, JPEG, PNG, totpCode } from "../helpers";
+import { authOf, enrolTotp, JPEG, moveClock, PNG, restoreClock, SoftwareAuthenticator, totpCode } from "../helpers";
 import { sdkClient, tokenResponse, type Sent } from "./sdk-helpers";
 
 // Not the SDK's to call: service routes, the KYC provider's webhook, and the Google browser flow's
@@ -220,6 +220,59 @@ describe("SDK methods against the Worker", () => {
     const admin = await adminClient();
     await client.enrollTotp();
     expect(await admin.admin.resetMfa((await client.me()).id)).toBeUndefined();
+  });
+
+  it("registers a passkey, signs in with it (no username, and as the second step), lists, renames and deletes it", async () => {
+    const { email } = await signedInUser({}, "sdk-passkey-elsewhere");
+    const { client, events } = tracked();
+    await client.login({ email, password: PASSWORD });
+    const authenticator = await SoftwareAuthenticator.create();
+    const creation = await client.passkeyRegistrationOptions();
+    const added = await client.addPasskey({ credential: (await authenticator.register(creation)) as never, name: "SDK key" });
+    expect(added.name).toBe("SDK key");
+    expect((await client.passkeys()).passkeys.map((p) => p.id)).toEqual([added.id]);
+    expect((await client.renamePasskey(added.id, { name: "Renamed" })).name).toBe("Renamed");
+    expect((await client.reauthenticateOptions()).challenge_id).toBeTypeOf("string");
+
+    const options = await client.passkeySignInOptions();
+    const signedIn = await client.passkeySignIn({ challenge_id: options.challenge_id, credential: (await authenticator.assert(options)) as never });
+    expect((signedIn as { user: { email: string } }).user.email).toBe(email);
+    expect(events.at(-1)!.event).toBe("SIGNED_IN");
+
+    const challenge = (await client.login({ email, password: PASSWORD })) as unknown as { mfa_token: string; methods: string[] };
+    expect(challenge.methods).toEqual(["passkey"]);
+    const step = await client.mfaPasskeyOptions({ mfa_token: challenge.mfa_token });
+    const credential = (await authenticator.assert(step)) as never;
+    expect((await client.verifyMfa({ mfa_token: challenge.mfa_token, method: "passkey", credential })).user.email).toBe(email);
+
+    expect(await client.deletePasskey(added.id)).toBeUndefined();
+    await expect(client.deletePasskey(added.id)).rejects.toMatchObject({ status: 404, code: "passkey_not_found" });
+  });
+
+  it("reauthenticates: a new access token with a fresh auth_time in the session, the refresh token kept (TOKEN_REFRESHED)", async () => {
+    const { email } = await signedInUser({}, "sdk-reauth-elsewhere");
+    const { client, events } = tracked();
+    await client.login({ email, password: PASSWORD });
+    const before = (await client.getSession())!;
+    moveClock(11 * 60_000);
+    try {
+      await expect(client.changePassword({ current_password: PASSWORD, new_password: `${PASSWORD} two` })).rejects.toMatchObject({
+        status: 403,
+        code: "reauthentication_required",
+      });
+      const answer = await client.reauthenticate({ password: PASSWORD });
+      const after = (await client.getSession())!;
+      expect(after.access_token).toBe(answer.access_token);
+      expect(after.access_token).not.toBe(before.access_token);
+      expect(after.refresh_token).toBe(before.refresh_token);
+      expect(after.user?.email).toBe(email);
+      expect(authOf(after.access_token).auth_time).toBeGreaterThan(authOf(before.access_token).auth_time);
+      expect(events.map((e) => e.event)).toEqual(["SIGNED_IN", "TOKEN_REFRESHED"]);
+      expect(events.at(-1)!.session?.access_token).toBe(answer.access_token);
+      await client.changePassword({ current_password: PASSWORD, new_password: `${PASSWORD} two` });
+    } finally {
+      restoreClock();
+    }
   });
 
   it("reached every operation of /openapi.json meant for clients", () => {

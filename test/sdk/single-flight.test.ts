@@ -18,7 +18,8 @@ async function reallyExpired(accessToken: string): Promise<string> {
   const config = loadConfig(env);
   const claims = decodeJwt(accessToken) as { sub: string; sid: string; role: "CUSTOMER" };
   const iat = Math.floor(Date.now() / 1000) - config.accessTtl - 60;
-  return (await signAccessToken(config, { sub: claims.sub, sid: claims.sid, role: claims.role, jti: crypto.randomUUID(), iat })).token;
+  const token = { sub: claims.sub, sid: claims.sid, role: claims.role, jti: crypto.randomUUID(), iat, auth_time: iat, amr: ["pwd"] };
+  return (await signAccessToken(config, token)).token;
 }
 
 async function burst(storage: AuthStorage, expire: "client-side" | "server-side") {

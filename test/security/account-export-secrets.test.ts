@@ -1,6 +1,6 @@
 // Invariant: the account export holds nothing secret. For a user with every kind of data (password,
 // sessions with rotated and revoked refresh tokens, a linked Google identity, TOTP with recovery codes
-// one of them spent, an MFA challenge open, a Google exchange code waiting, a password-reset link,
+// one of them spent, an MFA challenge open, a passkey and a passkey ceremony open, a Google exchange code waiting, a password-reset link,
 // KYC files), every secret value read back from D1 (password hash, TOTP ciphertext, recovery-code
 // hashes, R2 keys), from the user's and the address's Durable Objects (token hashes, code HMACs, link
 // hashes, challenge hashes) and from KV (link hashes, the Google state's verifier and nonce), and every
@@ -17,7 +17,8 @@ import {
   enrolTotp,
   lastCode,
   login,
-  mfaTokenOf,
+  passkeyCreationOptions,
+  registerPasskey,
   PASSWORD,
   pollUntil,
   post,
@@ -48,7 +49,15 @@ const OBJECT_SECRET_COLUMNS: Record<string, string[]> = {
   spent_tokens: ["hash"],
   codes: ["code_hmac", "link_hash", "payload"],
   mfa_challenges: ["token_hash", "payload"],
+  webauthn_challenges: ["challenge"],
 };
+
+/** The mfa_token of a sign-in answered with the second-factor challenge (TOTP and a passkey here). */
+async function challengeOf(res: Response): Promise<string> {
+  const body = await res.json<Json>();
+  expect(body).toMatchObject({ mfa_required: true, methods: expect.arrayContaining(["totp", "recovery_code", "passkey"]) });
+  return body.mfa_token as string;
+}
 
 async function kvSecrets(): Promise<string[]> {
   const secrets: string[] = [];
@@ -101,15 +110,19 @@ describe("the account export holds no secret", () => {
     const admin = await adminUser();
     expect((await approve(admin.token, application.id)).status).toBe(200);
 
+    // A passkey, and a registration ceremony left open (its challenge waits in the user's object).
+    await registerPasskey(tokens.access_token, "Phone");
+    handed.push((await passkeyCreationOptions(tokens.access_token)).challenge);
+
     // TOTP with recovery codes; one code spent; a challenge left open.
     const { secret, recoveryCodes, confirmedWith } = await enrolTotp(tokens.access_token);
     handed.push(secret, ...recoveryCodes, confirmedWith);
-    const spentWith = await mfaTokenOf(await post("/auth/login", { email, password: PASSWORD, device_id: "export-mfa" }));
+    const spentWith = await challengeOf(await post("/auth/login", { email, password: PASSWORD, device_id: "export-mfa" }));
     const viaRecovery = await verifyMfa(spentWith, "recovery_code", recoveryCodes[0]!);
     expect(viaRecovery.status).toBe(200);
     const recovered = await viaRecovery.json<Json>();
     handed.push(spentWith, recovered.refresh_token, recovered.access_token);
-    handed.push(await mfaTokenOf(await post("/auth/login", { email, password: PASSWORD, device_id: "export-open" })));
+    handed.push(await challengeOf(await post("/auth/login", { email, password: PASSWORD, device_id: "export-open" })));
 
     // A password-reset link and code, in KV and in the address's object.
     const before = messagesTo(email).length;
@@ -136,6 +149,7 @@ describe("the account export holds no secret", () => {
     expect(document.kyc_applications[0].documents).toHaveLength(3);
     expect(document.audit_events.length).toBeGreaterThan(5);
     expect(document.profile.has_password).toBe(true);
+    expect(document.passkeys).toHaveLength(1);
 
     // Secrets at rest in D1.
     const fromD1: string[] = [];

@@ -4,19 +4,20 @@
 // 403 kyc_required on the KYC-gated route, a user acting on another user's resource is refused, and
 // public routes are reachable without a token. A route added later without an entry fails this test.
 // The admin caller has an authenticator app (MFA_REQUIRED_ROLES holds ADMIN) and gets it back after a
-// route removed it.
-import { beforeAll, describe, expect, it } from "vitest";
-import { authed, call, enrolTotp, makeAdmin, post, signedInUser, type Json } from "../helpers";
+// route removed it. Routes that need a recent sign-in (`recent`) refuse a token whose auth_time is
+// older than 10 minutes with 403 reauthentication_required, and exactly those say so in the document.
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { authed, call, enrolTotp, makeAdmin, moveClock, post, registerPasskey, restoreClock, signedInUser, type Json } from "../helpers";
 
 /**
  * pass: the caller reaches the handler (any answer but 401/403, and no server error);
  * unauthenticated: 401 invalid_access_token with a bare Bearer challenge (no token sent); forbidden / kyc_required: 403 with that code;
- * session_not_found: 404, another user's session is not even admitted to exist;
+ * session_not_found / passkey_not_found: 404, another user's session or passkey is not even admitted to exist;
  * signed: public but signed, never asks for a bearer token, a missing signature is 401 invalid_signature;
  * signed_link: a link whose query carries its signature: never asks for a bearer token (a token is no
  * substitute); asked with a well-formed wrong signature, it is 403 invalid_download_link for everyone.
  */
-type Outcome = "pass" | "unauthenticated" | "forbidden" | "kyc_required" | "session_not_found" | "signed" | "signed_link";
+type Outcome = "pass" | "unauthenticated" | "forbidden" | "kyc_required" | "session_not_found" | "passkey_not_found" | "signed" | "signed_link";
 
 type Entry = {
   anonymous: Outcome;
@@ -26,14 +27,20 @@ type Entry = {
   admin: Outcome;
   /** A CUSTOMER naming another user's resource in the path (only for paths with ids). */
   other?: Outcome;
-  /** What the path's ids are: the caller's session, the caller's user id, or (default) a random UUID. */
-  ids?: "session" | "user";
+  /**
+   * What the path's ids are: the caller's session, the caller's user id, the owner's passkey (only the
+   * owner has one; anyone else's path gets a random UUID), or (default) a random UUID.
+   */
+  ids?: "session" | "user" | "passkey";
+  /** Needs a recent sign-in (requireRecentAuth): a stale token gets 403 reauthentication_required. */
+  recent?: true;
 };
 
 const PUBLIC: Entry = { anonymous: "pass", customer: "pass", provider: "pass", admin: "pass" };
 const SIGNED_IN: Entry = { anonymous: "unauthenticated", customer: "pass", provider: "pass", admin: "pass" };
 const ADMIN_ONLY: Entry = { anonymous: "unauthenticated", customer: "forbidden", provider: "forbidden", admin: "pass" };
 const ADMIN_ONLY_BY_ID: Entry = { ...ADMIN_ONLY, other: "forbidden" };
+const RECENT: Entry = { ...SIGNED_IN, recent: true };
 const SIGNED_WEBHOOK: Entry = { anonymous: "signed", customer: "signed", provider: "signed", admin: "signed" };
 const SIGNED_LINK: Entry = { anonymous: "signed_link", customer: "signed_link", provider: "signed_link", admin: "signed_link", other: "signed_link" };
 
@@ -55,7 +62,8 @@ const MATRIX: Record<string, Entry> = {
   "POST /api/v1/auth/logout-all": SIGNED_IN,
   "POST /api/v1/auth/password-reset/request": PUBLIC,
   "POST /api/v1/auth/password-reset/confirm": PUBLIC,
-  "POST /api/v1/auth/password/change": SIGNED_IN,
+  "POST /api/v1/auth/password/change": RECENT,
+  "POST /api/v1/auth/reauthenticate": SIGNED_IN,
   // Sessions
   "GET /api/v1/auth/sessions": SIGNED_IN,
   "DELETE /api/v1/auth/sessions/{id}": { ...SIGNED_IN, other: "session_not_found", ids: "session" },
@@ -74,14 +82,25 @@ const MATRIX: Record<string, Entry> = {
   "PATCH /api/v1/users/me": SIGNED_IN,
   // Second factors
   "GET /api/v1/users/me/mfa": SIGNED_IN,
-  "POST /api/v1/users/me/mfa/totp": SIGNED_IN,
+  "POST /api/v1/users/me/mfa/totp": RECENT,
   "POST /api/v1/users/me/mfa/totp/confirm": SIGNED_IN,
-  "DELETE /api/v1/users/me/mfa/totp": SIGNED_IN,
-  "POST /api/v1/users/me/mfa/recovery-codes": SIGNED_IN,
+  "DELETE /api/v1/users/me/mfa/totp": RECENT,
+  "POST /api/v1/users/me/mfa/recovery-codes": RECENT,
   // Account
   "GET /api/v1/users/me/export": SIGNED_IN,
   "GET /api/v1/users/me/export/kyc-documents/{doc_id}": SIGNED_LINK,
   "POST /api/v1/auth/mfa/verify": PUBLIC,
+  "POST /api/v1/auth/mfa/passkey/options": PUBLIC,
+  // Passkeys
+  "POST /api/v1/users/me/passkeys/options": RECENT,
+  "POST /api/v1/users/me/passkeys": RECENT,
+  "GET /api/v1/users/me/passkeys": SIGNED_IN,
+  // The matrix's body ({}) lacks `name`: refused before the passkey is looked up, and never 401/403.
+  "PATCH /api/v1/users/me/passkeys/{id}": { ...SIGNED_IN, other: "pass", ids: "passkey" },
+  "DELETE /api/v1/users/me/passkeys/{id}": { ...RECENT, other: "passkey_not_found", ids: "passkey" },
+  "POST /api/v1/auth/passkey/options": PUBLIC,
+  "POST /api/v1/auth/passkey/verify": PUBLIC,
+  "POST /api/v1/auth/reauthenticate/options": SIGNED_IN,
   // KYC
   "POST /api/v1/kyc/submit": SIGNED_IN,
   "GET /api/v1/kyc/status": SIGNED_IN,
@@ -127,6 +146,8 @@ type Caller = {
   /** The admin's: spent one by one to finish a sign-in that asks for the second factor. */
   recoveryCodes: string[];
   mfa: boolean;
+  /** The owner's passkey, which other callers try to reach. */
+  passkeyId?: string;
 };
 type CallerName = "anonymous" | "customer" | "provider" | "admin" | "other";
 
@@ -168,7 +189,13 @@ async function keepSignedIn(caller: Caller): Promise<void> {
 
 function fillPath(path: string, entry: Entry, owner: Caller): string {
   const filled = path.replace(/\{[^}]+\}/g, () =>
-    entry.ids === "session" ? owner.sessionId : entry.ids === "user" ? owner.userId : crypto.randomUUID(),
+    entry.ids === "session"
+      ? owner.sessionId
+      : entry.ids === "user"
+        ? owner.userId
+        : entry.ids === "passkey" && owner.passkeyId
+          ? owner.passkeyId
+          : crypto.randomUUID(),
   );
   // A signed link is asked with a signature of the right form that the service never made.
   return entry.anonymous === "signed_link" ? `${filled}?expires=${Math.floor(Date.now() / 1000) + 300}&sig=${"A".repeat(43)}` : filled;
@@ -203,7 +230,8 @@ async function expectOutcome(res: Response, outcome: Outcome, label: string): Pr
       expect(seen, label).toEqual({ status: 403, code: outcome });
       return;
     case "session_not_found":
-      expect(seen, label).toEqual({ status: 404, code: "session_not_found" });
+    case "passkey_not_found":
+      expect(seen, label).toEqual({ status: 404, code: outcome });
       return;
     case "signed":
       expect(res.status, `${label}: ${JSON.stringify(seen)}`).not.toBe(403);
@@ -226,6 +254,8 @@ beforeAll(async () => {
   ]);
   await enrol(admin!);
   await makeAdmin(admin!.userId);
+  // The owner's passkey, which another user's DELETE must not reach (the owner never signs in again).
+  owner!.passkeyId = (await registerPasskey(owner!.token)).passkey.id;
   Object.assign(callers, { customer, provider, admin, owner });
 });
 
@@ -268,4 +298,31 @@ describe("authorization matrix", () => {
   it("has no entry for a route the service does not serve", () => {
     expect(Object.keys(MATRIX).filter((k) => !served.has(shape(k)))).toEqual([]);
   });
+});
+
+describe("routes that need a recent sign-in", () => {
+  afterEach(restoreClock);
+
+  const recent = Object.entries(MATRIX)
+    .filter(([, entry]) => entry.recent)
+    .map(([key]) => key);
+
+  it("are exactly those the document says answer 403 reauthentication_required", () => {
+    const ops = doc.paths as Record<string, Record<string, { responses?: Record<string, { description?: string }> }>>;
+    const saysSo = documented.filter((key) => {
+      const [method, path] = key.split(" ") as [string, string];
+      return /reauthentication_required/.test(ops[path]?.[method.toLowerCase()]?.responses?.["403"]?.description ?? "");
+    });
+    expect(saysSo.map(shape).sort()).toEqual(recent.map(shape).sort());
+  });
+
+  for (const route of recent) {
+    it(`${route} refuses a token signed in 11 minutes ago`, async () => {
+      const [method, path] = route.split(" ") as [string, string];
+      const { tokens } = await signedInUser({}, "matrix-stale");
+      moveClock(11 * 60_000);
+      const res = await request(method, fillPath(path, MATRIX[route]!, callers.customer), tokens.access_token);
+      expect({ status: res.status, code: (await res.json<Json>()).code }).toEqual({ status: 403, code: "reauthentication_required" });
+    });
+  }
 });

@@ -74,6 +74,23 @@ describe("deployment configuration", () => {
     expect(config.mail.provider).toBe("resend");
     expect(config.sms.provider).toBe("twilio");
     expect(config.google).toBeUndefined();
+    // Passkeys: this service's host and the origins of its own pages, unless set.
+    expect(config.webauthn).toEqual({
+      rpId: "auth.example.com",
+      rpName: "edge-auth",
+      origins: ["https://auth.example.com", "https://app.example.com"],
+    });
+  });
+
+  it("WEBAUTHN_ORIGINS takes web origins and Android app origins, and refuses anything else", () => {
+    const deployed = { ...wranglerVars, ...SECRETS, ...DEPLOYER_URLS, ...PROVIDER_SECRETS, WEBAUTHN_RP_ID: "example.com" };
+    const android = "android:apk-key-hash:2jmj7l5rSw0yVb_vlWAYkK_YBwk";
+    const config = loadConfig(envOf({ ...deployed, WEBAUTHN_ORIGINS: `https://app.example.com, ${android}` }));
+    expect(config.webauthn).toMatchObject({ rpId: "example.com", origins: ["https://app.example.com", android] });
+    for (const bad of ["app.example.com", "https://app.example.com/login", "javascript:alert(1)"]) {
+      expect(configError(envOf({ ...deployed, WEBAUTHN_ORIGINS: bad })).settings).toEqual(["WEBAUTHN_ORIGINS"]);
+    }
+    expect(configError(envOf({ ...deployed, WEBAUTHN_RP_ID: "https://example.com" })).settings).toEqual(["WEBAUTHN_RP_ID"]);
   });
 
   it("runs in development with the .dev.vars `npm start` writes over the defaults", async () => {
@@ -86,6 +103,8 @@ describe("deployment configuration", () => {
     expect(config.corsOrigins).toContain("http://localhost:3000");
     // Emailed links and the Google hand-off land on this server's own console.
     expect(config.frontendUrl).toBe("http://127.0.0.1:8787");
+    // Browsers refuse an IP address as a passkey's RP ID: passkeys are used at localhost.
+    expect(config.webauthn).toMatchObject({ rpId: "localhost", origins: ["http://localhost:8787"] });
 
     expect((await fetchWith(dev, "/health")).status).toBe(200);
     const phone = uniquePhone();

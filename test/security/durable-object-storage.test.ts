@@ -4,8 +4,9 @@
 // and an object whose rows have all lapsed deletes its storage, alarm included, when its alarm runs.
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { passkeySignInOptions } from "../../src/domain/passkey-sign-in";
 import { confirmPasswordReset } from "../../src/domain/password-reset";
-import { codeOf, expectProblem, loginAt, post, signedInUser, subjectStub, testDeps, uniqueEmail } from "../helpers";
+import { codeOf, expectProblem, loginAt, NO_META, post, signedInUser, subjectStub, testDeps, uniqueEmail } from "../helpers";
 
 const LOCK_MS = 15 * 60_000;
 
@@ -72,6 +73,27 @@ describe("Durable Object storage for made-up identities", () => {
       await runDurableObjectAlarm(subjectStub(`email:${email}`));
       expect(await stored(`email:${email}`)).toEqual(empty);
     }
+  });
+
+  it("a passkey sign-in naming a made-up challenge_id stores nothing", async () => {
+    const challengeId = crypto.randomUUID();
+    const credential = { id: "AAAA", rawId: "AAAA", type: "public-key", response: { clientDataJSON: "e30", authenticatorData: "AA", signature: "AA" } };
+    await expectProblem(await post("/auth/passkey/verify", { challenge_id: challengeId, credential, device_id: "d" }), 400, "invalid_passkey");
+    expect(await stored(`webauthn:${challengeId}`)).toEqual(await nothing());
+  });
+
+  it("a discoverable sign-in's challenge object deletes its storage once the challenge lapsed", async () => {
+    const { deps } = testDeps();
+    const issued = Date.now() - 6 * 60_000;
+    const { challenge_id } = await passkeySignInOptions(deps, NO_META, issued);
+    const name = `webauthn:${challenge_id}`;
+    const before = await stored(name);
+    expect(before.schema).toContain("webauthn_challenges");
+    // Its expiry is past: the alarm is due at once (the runtime sets a past alarm to now).
+    expect(before.alarm).not.toBeNull();
+    expect(before.alarm!).toBeLessThanOrEqual(Date.now() + 1000);
+    await runDurableObjectAlarm(subjectStub(name));
+    expect(await stored(name)).toEqual(await nothing());
   });
 
   it("keeps what has not lapsed, and an account's sessions, when its alarm runs", async () => {

@@ -1,9 +1,9 @@
 // Invariant: a user whose role is in MFA_REQUIRED_ROLES (ADMIN by default) reaches no admin route
-// until they have a second factor: 403 mfa_enrollment_required, while the enrolment routes stay open.
+// until they have a second factor (an authenticator app or a passkey): 403 mfa_enrollment_required, while the enrolment routes stay open.
 // An administrator's reset of another user's factors puts that user back behind the gate, audited.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { adminUser, authed, enrolTotp, expectProblem, makeAdmin, signedInUser } from "../helpers";
+import { adminUser, authed, enrolTotp, expectProblem, makeAdmin, registerPasskey, signedInUser } from "../helpers";
 
 describe("second factor required for admins", () => {
   it("an admin without a second factor gets 403 mfa_enrollment_required until they enrol", async () => {
@@ -15,6 +15,18 @@ describe("second factor required for admins", () => {
     expect(await (await authed(token, "/users/me/mfa")).json()).toMatchObject({ totp: false, required: true });
     await enrolTotp(token);
     expect((await authed(token, "/admin/users")).status).toBe(200);
+  });
+
+  it("a passkey counts as the second factor; the reset removes it and gates the admin again", async () => {
+    const { tokens } = await signedInUser();
+    const token = tokens.access_token as string;
+    await makeAdmin(tokens.user.id);
+    await expectProblem(await authed(token, "/admin/users"), 403, "mfa_enrollment_required");
+    await registerPasskey(token);
+    expect((await authed(token, "/admin/users")).status).toBe(200);
+    const admin = await adminUser();
+    expect((await authed(admin.token, `/admin/users/${tokens.user.id}/mfa/reset`, { method: "POST" })).status).toBe(204);
+    await expectProblem(await authed(token, "/admin/users"), 403, "mfa_enrollment_required");
   });
 
   it("a customer is refused as before (forbidden), whatever their factors", async () => {

@@ -80,7 +80,15 @@ function passwordForm(): HTMLFormElement {
       done,
     ],
     async (v, f) => {
-      await auth.changePassword({ current_password: v.current_password!, new_password: v.new_password! });
+      const change = () => auth.changePassword({ current_password: v.current_password!, new_password: v.new_password! });
+      try {
+        await change();
+      } catch (err) {
+        // Signed in more than 10 minutes ago: the current password typed here is the fresh proof.
+        if ((err as { code?: string }).code !== "reauthentication_required") throw err;
+        await auth.reauthenticate({ password: v.current_password! });
+        await change();
+      }
       f.reset();
       done.textContent = "Password changed. Your other sessions were signed out.";
     },
