@@ -22,6 +22,7 @@ export const ERRORS = {
   unknown_passkey: { status: 401, title: "Unknown passkey" },
   email_not_verified: { status: 403, title: "Email address not verified" },
   account_disabled: { status: 403, title: "Account disabled" },
+  invalid_download_link: { status: 403, title: "Invalid or expired download link" },
   reauthentication_required: { status: 403, title: "A recent sign-in is required" },
   mfa_enrollment_required: { status: 403, title: "A second factor must be enrolled first" },
   forbidden: { status: 403, title: "Forbidden" },

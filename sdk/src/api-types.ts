@@ -651,6 +651,46 @@ export interface paths {
         patch: operations["patchApiV1UsersMePasskeysId"];
         trace?: never;
     };
+    "/api/v1/users/me/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everything held about the signed-in user, as one JSON document
+         * @description One section per place the data is held: profile, identities, sessions, second factors (public facts only), KYC applications (each file as a link that downloads it for 10 minutes) and audit events about the user. At most 10 exports per user an hour (429 rate_limited with Retry-After). Nothing secret: no password hash, token or code hash, TOTP secret or storage key. Never cached.
+         */
+        get: operations["getApiV1UsersMeExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/export/kyc-documents/{doc_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download one of the user's KYC files through the signed link of an export (10 minutes)
+         * @description No bearer token: the link itself is the permission (a browser download sends none). It names one document of one user and expires 10 minutes after the export; a changed, expired or another user's link is 403 invalid_download_link. Served as an attachment with the type decided from the bytes at upload, never cached.
+         */
+        get: operations["getApiV1UsersMeExportKycDocumentsDocId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/kyc/submit": {
         parameters: {
             query?: never;
@@ -1225,6 +1265,136 @@ export interface components {
             /** @description Synced by its provider (a multi-device passkey) */
             backed_up: boolean;
             transports: string[];
+        };
+        AccountExport: {
+            /** @constant */
+            format: "edge-auth.account-export.v1";
+            /** Format: date-time */
+            exported_at: string;
+            /** Format: uuid */
+            user_id: string;
+            profile: components["schemas"]["ExportProfile"];
+            identities: components["schemas"]["ExportIdentity"][];
+            sessions: components["schemas"]["ExportSession"][];
+            second_factors: components["schemas"]["ExportSecondFactors"];
+            passkeys: components["schemas"]["Passkey"][];
+            kyc_applications: components["schemas"]["ExportKycApplication"][];
+            audit_events: components["schemas"]["ExportAuditEvent"][];
+        };
+        ExportProfile: {
+            /** Format: uuid */
+            id: string;
+            /** @description The proved address (null when none is proved) */
+            email: string | null;
+            username: string | null;
+            phone: string | null;
+            full_name: string | null;
+            first_name: string | null;
+            last_name: string | null;
+            /** @enum {string} */
+            role: "CUSTOMER" | "PROVIDER" | "ADMIN";
+            is_email_verified: boolean;
+            is_phone_verified: boolean;
+            /** @enum {string} */
+            kyc_status: "NOT_SUBMITTED" | "PENDING" | "APPROVED" | "REJECTED";
+            profile_picture: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** @description An address given at phone sign-up and never proved */
+            unverified_email: string | null;
+            is_active: boolean;
+            /** @description Whether a password is set (never the password or its hash) */
+            has_password: boolean;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        ExportIdentity: {
+            /** @enum {string} */
+            provider: "google";
+            /** @description The provider's id of the account (OIDC `sub`) */
+            provider_user_id: string;
+            email: string | null;
+            /** Format: date-time */
+            linked_at: string;
+        };
+        ExportSession: {
+            /** Format: uuid */
+            id: string;
+            device_id: string;
+            device_name: string | null;
+            user_agent: string | null;
+            ip: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            last_used_at: string;
+            /** Format: date-time */
+            expires_at: string;
+            revoked_at: string | null;
+        };
+        /** @description Public facts only: never a secret, a code or a hash */
+        ExportSecondFactors: {
+            totp: {
+                enabled: boolean;
+                enrollment_pending: boolean;
+                created_at: string | null;
+                confirmed_at: string | null;
+            };
+            recovery_codes: {
+                left: number;
+                used: number;
+                created_at: string | null;
+            };
+        };
+        ExportKycApplication: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            status: "PENDING" | "APPROVED" | "REJECTED";
+            /** @enum {string} */
+            document_type: "passport" | "national_id" | "driving_license";
+            /** Format: date-time */
+            submitted_at: string;
+            decided_at: string | null;
+            decided_by: ("admin" | "verification_provider") | null;
+            rejection_reason: string | null;
+            documents: components["schemas"]["ExportKycDocument"][];
+        };
+        ExportKycDocument: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            kind: "front" | "back" | "selfie";
+            /** @enum {string} */
+            content_type: "image/jpeg" | "image/png" | "application/pdf";
+            size: number;
+            /** Format: date-time */
+            uploaded_at: string;
+            /**
+             * Format: uri
+             * @description Downloads the file, without a bearer token, until `download_expires_at` (10 minutes)
+             */
+            download_url: string;
+            /** Format: date-time */
+            download_expires_at: string;
+        };
+        ExportAuditEvent: {
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            at: string;
+            action: string;
+            /** @description Who acted: the user, another person (an administrator), the service, the verification provider, or nobody signed in */
+            actor: ("self" | "another_user" | "system" | "provider") | null;
+            /** @description Whether the event concerns the user (else: the user acted on someone else) */
+            about_self: boolean;
+            /** @description Only for the user's own actions */
+            ip: string | null;
+            /** @description Only for the user's own actions */
+            user_agent: string | null;
+            details: {
+                [key: string]: unknown;
+            } | null;
         };
         KycApplication: {
             /** Format: uuid */
@@ -1983,6 +2153,11 @@ export interface operations {
                     id_token: string;
                     device_id: string;
                     device_name?: string;
+                    /**
+                     * @description Used only when this sign-in creates the user (default CUSTOMER); never changes an existing user. ADMIN is refused.
+                     * @enum {string}
+                     */
+                    role?: "CUSTOMER" | "PROVIDER";
                 };
             };
         };
@@ -2067,6 +2242,8 @@ export interface operations {
                 device_id: string;
                 /** @description A page of the configured front end (same origin as FRONTEND_URL) that receives `#code=`; default `<FRONTEND_URL>/auth/callback` */
                 redirect_uri?: string;
+                /** @description Used only if this sign-in creates the account (default CUSTOMER); kept with the PKCE verifier until the callback. ADMIN is refused. */
+                role?: "CUSTOMER" | "PROVIDER";
             };
             header?: never;
             path?: never;
@@ -2323,6 +2500,11 @@ export interface operations {
                     last_name?: string | null;
                     /** @description Used only when this sign-in creates the user; kept as an unverified address, never used to find or link an account */
                     email?: string | null;
+                    /**
+                     * @description Used only when this sign-in creates the user (default CUSTOMER); never changes an existing user. ADMIN is refused.
+                     * @enum {string}
+                     */
+                    role?: "CUSTOMER" | "PROVIDER";
                 };
             };
         };
@@ -3572,6 +3754,98 @@ export interface operations {
             };
             /** @description Problem (code: payload_too_large) */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getApiV1UsersMeExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountExport"];
+                };
+            };
+            /** @description Problem (code: invalid_access_token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: rate_limited) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getApiV1UsersMeExportKycDocumentsDocId: {
+        parameters: {
+            query: {
+                /** @description Unix time in seconds, as the export gave it */
+                expires: number;
+                /** @description The link's signature, as the export gave it */
+                sig: string;
+            };
+            header?: never;
+            path: {
+                doc_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file: image/jpeg, image/png or application/pdf */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description Problem (code: validation_error) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: invalid_download_link) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: document_not_found) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -171,9 +171,16 @@ export function createAuthClient(options: AuthClientOptions) {
       signIn(call("post", "/api/v1/auth/email/verify-code")({ body: await withDevice(body) })),
     googleSignIn: async (body: WithDevice<Body<"/api/v1/auth/google", "post">>) =>
       signIn(call("post", "/api/v1/auth/google")({ body: await withDevice(body) })),
-    /** The URL that starts Google's browser flow (navigate to it; the callback page then calls googleExchange). */
-    googleStartUrl: async (redirectUri?: string) => {
-      const q = new URLSearchParams({ device_id: await deviceId(), ...(redirectUri ? { redirect_uri: redirectUri } : {}) });
+    /**
+     * The URL that starts Google's browser flow (navigate to it; the callback page then calls
+     * googleExchange). `role` is used only if the sign-in creates the account.
+     */
+    googleStartUrl: async (redirectUri?: string, options: { role?: Query<"/api/v1/auth/google/start", "get">["role"] } = {}) => {
+      const q = new URLSearchParams({
+        device_id: await deviceId(),
+        ...(redirectUri ? { redirect_uri: redirectUri } : {}),
+        ...(options.role ? { role: options.role } : {}),
+      });
       return `${base}/api/v1/auth/google/start?${q}`;
     },
     googleExchange: async (body: WithDevice<Body<"/api/v1/auth/google/exchange", "post">>) =>
@@ -205,6 +212,14 @@ export function createAuthClient(options: AuthClientOptions) {
     /** Request options (and challenge_id) for a step-up with one of the user's passkeys. */
     reauthenticateOptions: () => call("post", "/api/v1/auth/reauthenticate/options", true)(),
     me: () => call("get", "/api/v1/users/me", true)(),
+    /** Everything the service holds about the user; each KYC file as a `download_url` that works for 10 minutes. */
+    exportAccount: () => call("get", "/api/v1/users/me/export", true)(),
+    /** A file of the export by its `download_url` (the link is the permission: no token is sent). */
+    async downloadExportedDocument(downloadUrl: string): Promise<Blob> {
+      const res = await send(downloadUrl, { method: "GET" });
+      if (!res.ok) throw await errorFrom(res);
+      return res.blob();
+    },
     updateProfile: (body: Body<"/api/v1/users/me", "patch">) => call("patch", "/api/v1/users/me", true)({ body }),
     submitKyc(files: KycFiles) {
       const form = new FormData();

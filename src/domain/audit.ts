@@ -26,6 +26,8 @@ export type AuditAction =
   | "kyc.approved"
   | "kyc.rejected"
   | "kyc.webhook_received"
+  | "kyc.document_downloaded"
+  | "account.exported"
   | "mfa.totp_enrollment_started"
   | "mfa.totp_enabled"
   | "mfa.totp_disabled"

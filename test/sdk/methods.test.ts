@@ -125,6 +125,10 @@ describe("SDK methods against the Worker", () => {
     const account = newGoogleAccount();
     expect((await client.googleSignIn({ id_token: await googleIdToken(account) })).user.email).toBe(account.email);
     expect(await client.googleStartUrl()).toContain("/api/v1/auth/google/start?device_id=sdk-browser");
+    expect(await client.googleStartUrl(undefined, { role: "PROVIDER" })).toContain("device_id=sdk-browser&role=PROVIDER");
+    const providerPhone = uniquePhone();
+    await client.sendPhoneOtp({ phone: providerPhone });
+    expect((await client.verifyPhoneOtp({ phone: providerPhone, otp: lastSmsCode(providerPhone), role: "PROVIDER" })).user.role).toBe("PROVIDER");
     const { exchangeCode } = await browserSignIn(account, "sdk-browser");
     expect((await client.googleExchange({ code: exchangeCode })).created).toBe(false);
     expect((await client.getSession())?.user?.email).toBe(account.email);
@@ -176,6 +180,21 @@ describe("SDK methods against the Worker", () => {
     // An app route through client.fetch: the Bearer token gets the CUSTOMER past 401 to the role check.
     const res = await a.client.fetch("http://auth.test/api/v1/provider/dashboard");
     expect(res.status).toBe(403);
+  });
+
+  it("exports the account and downloads a KYC file through the export's link", async () => {
+    const { client } = tracked();
+    await client.verifyEmail(await pendingSignUp());
+    await client.submitKyc({ document_type: "passport", front: new Blob([PNG]) });
+    const exported = await client.exportAccount();
+    expect(exported.profile.id).toBe((await client.me()).id);
+    const front = exported.kyc_applications[0]!.documents[0]!;
+    const file = await client.downloadExportedDocument(front.download_url);
+    expect(new Uint8Array(await file.arrayBuffer())).toEqual(PNG);
+    await expect(client.downloadExportedDocument(front.download_url.replace(/sig=[^&]+/, `sig=${"A".repeat(43)}`))).rejects.toMatchObject({
+      status: 403,
+      code: "invalid_download_link",
+    });
   });
 
   it("enrols an authenticator app, signs in through the second step (MFA_REQUIRED), renews codes and removes it", async () => {

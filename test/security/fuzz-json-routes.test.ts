@@ -127,4 +127,24 @@ describe("fuzzing every JSON route", () => {
       }
     }
   });
+
+  it("the export's signed document link refuses arbitrary ids, expiries and signatures cleanly, and serves nothing", async () => {
+    const text = fc.oneof(fc.string({ maxLength: 60 }), fc.string({ unit: "grapheme", maxLength: 20 }), fc.uuid(), fc.constant(""));
+    const expiry = fc.oneof(fc.integer().map(String), fc.double().map(String), text, fc.constant(String(Math.floor(Date.now() / 1000) + 300)));
+    const signature = fc.oneof(text, fc.base64String({ minLength: 40, maxLength: 48 }), fc.constant("A".repeat(43)));
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.uuid(), text), expiry, signature, async (docId, expires, sig) => {
+        const query = new URLSearchParams({ expires, sig });
+        const path = `/api/v1/users/me/export/kyc-documents/${encodeURIComponent(docId)}?${query}`;
+        const res = await call(`http://auth.test${path}`);
+        expect(res.status, path).not.toBe(200);
+        await expectRefusedCleanly(res, path);
+      }),
+      { numRuns: 60 },
+    );
+    const exported = await call("http://auth.test/api/v1/users/me/export?format=xml&sections=%00", { headers: { Authorization: `Bearer ${token}` } });
+    expect(exported.status).toBe(200);
+    expect(exported.headers.get("Cache-Control")).toBe("no-store");
+    await exported.arrayBuffer();
+  });
 });
