@@ -167,6 +167,16 @@ describe("DELETE /users/me/identities/{type}", () => {
     expect(JSON.parse(rows[0]!.details!)).toEqual({ type: "google" });
   });
 
+  it("google: a Google account whose proved email is the account's own links again at its next Google sign-in (linking by verified email)", async () => {
+    const { id, token, google } = await googleAccount();
+    await env.DB.prepare("UPDATE users SET password_hash = 'set-elsewhere' WHERE id = ?").bind(id).run();
+    expect((await unlink(token, "google")).status).toBe(204);
+    expect(await typesOf(token)).not.toContain("google");
+    const signedIn = await (await signInWithIdToken(await googleIdToken(google))).json<Json>();
+    expect(signedIn).toMatchObject({ created: false, user: { id } });
+    expect(await typesOf(token)).toContain("google");
+  });
+
   it("phone: the number is cleared and kept nowhere (not in users, not in audit rows); it signs up afresh", async () => {
     const account = await phoneAccount();
     await registerPasskey(account.token); // another way in
