@@ -91,9 +91,12 @@ export async function linkGoogleIdentity(deps: Deps, userId: string, idToken: st
  * sign-in.
  */
 export async function unlinkIdentity(deps: Deps, userId: string, type: RemovableIdentity, now: number): Promise<void> {
-  const at = new Date(now);
-  const removal: Removal =
-    type === "google" ? await removeGoogleIdentities(deps.db, userId) : type === "phone" ? await removePhone(deps.db, userId, at) : await removePassword(deps.db, userId, at);
+  const removers: Record<RemovableIdentity, () => Promise<Removal>> = {
+    google: () => removeGoogleIdentities(deps.db, userId),
+    phone: () => removePhone(deps.db, userId, new Date(now)),
+    password: () => removePassword(deps.db, userId, new Date(now)),
+  };
+  const removal = await removers[type]();
   if (removal === "not_found") throw new AppError("identity_not_found");
   if (removal === "last_way_in") throw new AppError("last_sign_in_method");
   // Never the number or the address: the audit log must not keep what the user just removed.

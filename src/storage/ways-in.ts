@@ -2,11 +2,10 @@ import { or, sql, type SQL } from "drizzle-orm";
 import { identities, passkeys, users } from "./schema";
 
 // The one definition of a user's ways in, for the statements that remove one: a passkey, a
-// password with a verified email, a verified phone number, a Google identity. (An emailed sign-in
-// code is not counted: it needs the same verified email a password does, and the contract names
-// these four.) Each removal puts `anotherWayIn` inside its own DELETE or UPDATE, so the check and
-// the write are one statement: of two parallel removals of a user's last two ways in, the second
-// finds nothing left and changes nothing.
+// password with a verified email, a verified phone number, a Google identity (docs/api.md; the
+// emailed sign-in code is not counted, so the rule errs towards refusing). Each removal puts
+// `anotherWayIn` inside its own DELETE or UPDATE, so the check and the write are one statement: of
+// two parallel removals of a user's last two ways in, the second finds nothing left to keep.
 
 /** The way in a statement is about to remove. */
 export type WayIn = { kind: "passkey"; id: string } | { kind: "password" } | { kind: "phone" } | { kind: "google" };
