@@ -18,6 +18,7 @@ import { consoleRoutes } from "./routes/console";
 import { emailCodeRoutes } from "./routes/email-code";
 import { adminKycRoutes } from "./routes/admin-kyc";
 import { googleRoutes } from "./routes/google";
+import { identityRoutes } from "./routes/identities";
 import { kycRoutes, providerRoutes } from "./routes/kyc";
 import { phoneRoutes } from "./routes/phone";
 import { passkeyAuthRoutes, passkeyUserRoutes } from "./routes/passkeys";
@@ -84,6 +85,7 @@ const api = new Hono<AppEnv>({ strict: false })
   .route("/users", mfaUserRoutes)
   .route("/users", passkeyUserRoutes)
   .route("/users", accountExportRoutes)
+  .route("/users", identityRoutes)
   .route("/kyc", kycRoutes)
   .route("/admin/kyc", adminKycRoutes)
   .route("/provider", providerRoutes)

@@ -691,6 +691,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/users/me/identities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every way the user can sign in, without secrets
+         * @description `password` (only with a verified email), `email_code` (the verified email), `phone` (a proved number), `google` (one per linked Google account), `passkey` (one per passkey).
+         */
+        get: operations["getApiV1UsersMeIdentities"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/identities/google": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Link a Google account, proved by its ID token
+         * @description Needs a recent sign-in: the access token's `auth_time` within REAUTH_MAX_AGE_SECONDS (default 600); otherwise 403 `reauthentication_required` until `POST /auth/reauthenticate`.
+         */
+        post: operations["postApiV1UsersMeIdentitiesGoogle"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/identities/{type}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a way in: `google`, `phone` or `password`
+         * @description Needs a recent sign-in: the access token's `auth_time` within REAUTH_MAX_AGE_SECONDS (default 600); otherwise 403 `reauthentication_required` until `POST /auth/reauthenticate`.
+         */
+        delete: operations["deleteApiV1UsersMeIdentitiesType"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/kyc/submit": {
         parameters: {
             query?: never;
@@ -1395,6 +1455,37 @@ export interface components {
             details: {
                 [key: string]: unknown;
             } | null;
+        };
+        SignInIdentity: {
+            /** @constant */
+            type: "password";
+        } | {
+            /** @constant */
+            type: "email_code";
+            /** @description The verified address the code is sent to */
+            email: string;
+        } | {
+            /** @constant */
+            type: "phone";
+            /** @description E.164 */
+            phone: string;
+            /** @constant */
+            verified: true;
+        } | {
+            /** @constant */
+            type: "google";
+            /** @description The Google account's address, as Google last proved it */
+            email: string | null;
+            /** Format: date-time */
+            linked_at: string;
+        } | {
+            /** @constant */
+            type: "passkey";
+            id: string;
+            name: string;
+            /** Format: date-time */
+            created_at: string;
+            last_used_at: string | null;
         };
         KycApplication: {
             /** Format: uuid */
@@ -3846,6 +3937,185 @@ export interface operations {
             };
             /** @description Problem (code: document_not_found) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getApiV1UsersMeIdentities: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user's ways in */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        identities: components["schemas"]["SignInIdentity"][];
+                    };
+                };
+            };
+            /** @description Problem (code: invalid_access_token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postApiV1UsersMeIdentitiesGoogle: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description A Google ID token whose `aud` is this service's client id */
+                    id_token: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The linked identity */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        identity: components["schemas"]["SignInIdentity"];
+                    };
+                };
+            };
+            /** @description Problem (code: validation_error, invalid_json, unsupported_content_type) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: invalid_google_token, invalid_access_token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: reauthentication_required) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: identity_in_use) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: provider_not_configured) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteApiV1UsersMeIdentitiesType: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                type: "google" | "phone" | "password";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem (code: validation_error) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: invalid_access_token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: reauthentication_required) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: identity_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: last_sign_in_method) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

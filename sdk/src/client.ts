@@ -220,6 +220,14 @@ export function createAuthClient(options: AuthClientOptions) {
       if (!res.ok) throw await errorFrom(res);
       return res.blob();
     },
+    /** Every way the user can sign in (password, email_code, phone, google, passkey), without secrets. */
+    identities: () => call("get", "/api/v1/users/me/identities", true)(),
+    /** Links the Google account an ID token proves (needs a recent sign-in); again for the same account changes nothing. */
+    linkGoogle: (body: Body<"/api/v1/users/me/identities/google", "post">) =>
+      call("post", "/api/v1/users/me/identities/google", true)({ body }),
+    /** Removes a way in (needs a recent sign-in); 409 last_sign_in_method for the last one. */
+    unlinkIdentity: (type: "google" | "phone" | "password") =>
+      call("delete", "/api/v1/users/me/identities/{type}", true)({ params: { type } }),
     updateProfile: (body: Body<"/api/v1/users/me", "patch">) => call("patch", "/api/v1/users/me", true)({ body }),
     submitKyc(files: KycFiles) {
       const form = new FormData();

@@ -44,7 +44,9 @@ export type AuditAction =
   | "passkey.failed"
   | "passkey.counter_regressed"
   | "reauth.succeeded"
-  | "reauth.failed";
+  | "reauth.failed"
+  | "identity.linked"
+  | "identity.unlinked";
 
 export type AuditEvent = {
   action: AuditAction;

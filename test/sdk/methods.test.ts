@@ -134,6 +134,19 @@ describe("SDK methods against the Worker", () => {
     expect((await client.getSession())?.user?.email).toBe(account.email);
   });
 
+  it("lists the ways in, links a Google account and removes it, refuses to remove the last way in", async () => {
+    const { client } = tracked({ deviceId: "sdk-identities" });
+    const user = await signedInUser({}, "sdk-identities");
+    await client.setSession(tokenResponse(user.tokens));
+    expect((await client.identities()).identities.map((i) => i.type)).toEqual(["password", "email_code"]);
+    const account = newGoogleAccount();
+    const linked = await client.linkGoogle({ id_token: await googleIdToken(account) });
+    expect(linked.identity).toMatchObject({ type: "google", email: account.email });
+    expect(await client.unlinkIdentity("google")).toBeUndefined();
+    await expect(client.unlinkIdentity("google")).rejects.toMatchObject({ status: 404, code: "identity_not_found" });
+    await expect(client.unlinkIdentity("password")).rejects.toMatchObject({ status: 409, code: "last_sign_in_method" });
+  });
+
   it("signs in with an emailed code", async () => {
     const { email } = await signedInUser({}, "sdk-code-elsewhere");
     const { client, events } = tracked({ deviceId: "sdk-email-code" });

@@ -101,6 +101,10 @@ const MATRIX: Record<string, Entry> = {
   "POST /api/v1/auth/passkey/options": PUBLIC,
   "POST /api/v1/auth/passkey/verify": PUBLIC,
   "POST /api/v1/auth/reauthenticate/options": SIGNED_IN,
+  // Identities: the path's {type} gets a random UUID, refused as a type (400), never 401/403.
+  "GET /api/v1/users/me/identities": SIGNED_IN,
+  "POST /api/v1/users/me/identities/google": RECENT,
+  "DELETE /api/v1/users/me/identities/{type}": { ...RECENT, other: "pass" },
   // KYC
   "POST /api/v1/kyc/submit": SIGNED_IN,
   "GET /api/v1/kyc/status": SIGNED_IN,

@@ -63,6 +63,7 @@ describe("fuzzing every JSON route", () => {
     expect(operations.map((o) => o.path)).toContain("/api/v1/auth/login");
     expect(operations.map((o) => o.path)).toEqual(expect.arrayContaining(["/api/v1/auth/email/send-code", "/api/v1/auth/email/verify-code"]));
     expect(operations).toContainEqual({ method: "post", path: "/api/v1/auth/reauthenticate", bearer: true });
+    expect(operations).toContainEqual({ method: "post", path: "/api/v1/users/me/identities/google", bearer: true });
   });
 
   it("arbitrary JSON values never cause a 5xx and never change data when refused", async () => {

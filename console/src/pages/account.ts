@@ -3,10 +3,11 @@ import { field, form, h, render, showError, when } from "../dom";
 import { withReauth } from "../reauth";
 import { navigate, requireSession } from "../router";
 import { securitySection } from "./account-security";
+import { identitiesSection } from "./account-identities";
 
 export async function accountPage(): Promise<void> {
   await requireSession();
-  const [me, { sessions }, security] = await Promise.all([auth.me(), auth.sessions(), securitySection()]);
+  const [me, { sessions }, security, identities] = await Promise.all([auth.me(), auth.sessions(), securitySection(), identitiesSection()]);
   const signOut = h("button", { type: "button", class: "secondary" }, "Sign out");
   const everywhere = h("button", { type: "button", class: "danger" }, "Sign out everywhere");
   const actions = h("section", { "aria-label": "Sign out" }, h("p", { class: "error", role: "alert", "data-form-error": true }), h("div", { class: "row" }, signOut, everywhere));
@@ -39,6 +40,8 @@ export async function accountPage(): Promise<void> {
     passwordForm(),
     h("h2", { id: "security" }, "Security"),
     security,
+    h("h2", { id: "identities" }, "Sign-in methods"),
+    identities,
   );
   // `/account#security`: where a role that needs a second factor is sent to enrol one.
   if (location.hash === "#security") document.getElementById("security")?.scrollIntoView();
