@@ -11,6 +11,7 @@ import { problemResponse } from "./http/problem";
 import { setFinalHeaders } from "./http/response-headers";
 import { htmlSecurityHeaders } from "./middleware/html-security-headers";
 import { requestId } from "./middleware/request-id";
+import { accountChangeRoutes } from "./routes/account-changes";
 import { adminRoutes } from "./routes/admin";
 import { authRoutes } from "./routes/auth";
 import { consoleRoutes } from "./routes/console";
@@ -82,6 +83,7 @@ const api = new Hono<AppEnv>({ strict: false })
   .route("/users", userRoutes)
   .route("/users", mfaUserRoutes)
   .route("/users", passkeyUserRoutes)
+  .route("/users", accountChangeRoutes)
   .route("/kyc", kycRoutes)
   .route("/admin/kyc", adminKycRoutes)
   .route("/provider", providerRoutes)

@@ -30,7 +30,7 @@ const VerifyOtpBody = z.object({
   }),
 });
 
-const OtpSentSchema = z
+export const OtpSentSchema = z
   .object({
     success: z.literal(true),
     message: z.string(),
