@@ -1,6 +1,7 @@
 import { auth } from "../auth";
 import { field, form, h, render, showError } from "../dom";
 import { navigate, requireSession } from "../router";
+import { contactSection } from "./account-contact";
 import { securitySection } from "./account-security";
 
 export async function accountPage(): Promise<void> {
@@ -31,6 +32,8 @@ export async function accountPage(): Promise<void> {
       const user = await auth.updateProfile({ full_name: v.full_name! });
       saved.textContent = `Saved: ${user.full_name ?? ""}`;
     }),
+    h("h2", {}, "Email, phone and password"),
+    contactSection(me),
     h("h2", {}, "Sessions"),
     h("section", { "aria-label": "Sessions" }, sessionList(sessions)),
     actions,
