@@ -12,6 +12,7 @@ import { setFinalHeaders } from "./http/response-headers";
 import { htmlSecurityHeaders } from "./middleware/html-security-headers";
 import { requestId } from "./middleware/request-id";
 import { accountExportRoutes } from "./routes/account-export";
+import { accountChangeRoutes } from "./routes/account-changes";
 import { adminRoutes } from "./routes/admin";
 import { authRoutes } from "./routes/auth";
 import { consoleRoutes } from "./routes/console";
@@ -86,6 +87,7 @@ const api = new Hono<AppEnv>({ strict: false })
   .route("/users", passkeyUserRoutes)
   .route("/users", accountExportRoutes)
   .route("/users", identityRoutes)
+  .route("/users", accountChangeRoutes)
   .route("/kyc", kycRoutes)
   .route("/admin/kyc", adminKycRoutes)
   .route("/provider", providerRoutes)

@@ -38,6 +38,7 @@ export const ERRORS = {
   email_taken: { status: 409, title: "Email already registered" },
   username_taken: { status: 409, title: "Username already taken" },
   phone_taken: { status: 409, title: "Phone number already in use" },
+  password_exists: { status: 409, title: "The account already has a password" },
   kyc_application_open: { status: 409, title: "A KYC application is already pending or approved" },
   already_decided: { status: 409, title: "The KYC application was already decided" },
   identity_in_use: { status: 409, title: "This identity is linked to another account" },

@@ -162,6 +162,16 @@ export function createAuthClient(options: AuthClientOptions) {
       return r;
     },
     changePassword: (body: Body<"/api/v1/auth/password/change", "post">) => call("post", "/api/v1/auth/password/change", true)({ body }),
+    /** Sends a code to a new address (or a phone user's unverified one); needs a recent sign-in. Nothing changes until confirmEmailChange. */
+    changeEmail: (body: Body<"/api/v1/users/me/email", "post">) => call("post", "/api/v1/users/me/email", true)({ body }),
+    confirmEmailChange: (body: Body<"/api/v1/users/me/email/confirm", "post">) =>
+      call("post", "/api/v1/users/me/email/confirm", true)({ body }),
+    /** Sends an SMS code to a number to add or change to; confirmPhoneChange makes it the user's, proved. */
+    changePhone: (body: Body<"/api/v1/users/me/phone", "post">) => call("post", "/api/v1/users/me/phone", true)({ body }),
+    confirmPhoneChange: (body: Body<"/api/v1/users/me/phone/confirm", "post">) =>
+      call("post", "/api/v1/users/me/phone/confirm", true)({ body }),
+    /** A first password for an account that has none (phone, Google, passkey sign-ups); needs a recent sign-in. */
+    setPassword: (body: Body<"/api/v1/users/me/password", "post">) => call("post", "/api/v1/users/me/password", true)({ body }),
     sendPhoneOtp: (body: Body<"/api/v1/auth/phone/send-otp", "post">) => call("post", "/api/v1/auth/phone/send-otp")({ body }),
     verifyPhoneOtp: async (body: WithDevice<Body<"/api/v1/auth/phone/verify-otp", "post">>) =>
       signIn(call("post", "/api/v1/auth/phone/verify-otp")({ body: await withDevice(body) })),

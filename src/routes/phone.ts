@@ -31,7 +31,7 @@ const VerifyOtpBody = z.object({
   role: SignUpRoleField.optional(),
 });
 
-const OtpSentSchema = z
+export const OtpSentSchema = z
   .object({
     success: z.literal(true),
     message: z.string(),

@@ -6,6 +6,7 @@ import { AuthError } from "../../sdk/src/index";
 import snapshot from "../../sdk/openapi.json";
 import { browserSignIn, newGoogleAccount, googleIdToken } from "../helpers/google-fake";
 import {
+  emailChangeCode,
   lastCode,
   lastLinkToken,
   lastSmsCode,
@@ -286,6 +287,24 @@ describe("SDK methods against the Worker", () => {
     } finally {
       restoreClock();
     }
+  });
+
+  it("changes the account: proves an email and a new number, sets a first password (a phone sign-up)", async () => {
+    const { client } = tracked({ deviceId: "sdk-account" });
+    const phone = uniquePhone();
+    await client.sendPhoneOtp({ phone });
+    await client.verifyPhoneOtp({ phone, otp: lastSmsCode(phone) });
+
+    const email = uniqueEmail("sdk-change");
+    expect((await client.changeEmail({ new_email: email })).email).toBe(email);
+    expect(await client.confirmEmailChange({ code: emailChangeCode(email) })).toMatchObject({ email, is_email_verified: true });
+
+    const next = uniquePhone();
+    expect((await client.changePhone({ phone: next })).phone).toBe(next);
+    expect(await client.confirmPhoneChange({ otp: lastSmsCode(next) })).toMatchObject({ phone: next, is_phone_verified: true });
+
+    expect((await client.setPassword({ new_password: `${PASSWORD} first` })).message).toBeTypeOf("string");
+    await expect(client.setPassword({ new_password: `${PASSWORD} again` })).rejects.toMatchObject({ status: 409, code: "password_exists" });
   });
 
   it("reached every operation of /openapi.json meant for clients", () => {

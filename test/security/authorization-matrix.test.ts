@@ -98,6 +98,11 @@ const MATRIX: Record<string, Entry> = {
   // The matrix's body ({}) lacks `name`: refused before the passkey is looked up, and never 401/403.
   "PATCH /api/v1/users/me/passkeys/{id}": { ...SIGNED_IN, other: "pass", ids: "passkey" },
   "DELETE /api/v1/users/me/passkeys/{id}": { ...RECENT, other: "passkey_not_found", ids: "passkey" },
+  "POST /api/v1/users/me/email": RECENT,
+  "POST /api/v1/users/me/email/confirm": SIGNED_IN,
+  "POST /api/v1/users/me/phone": SIGNED_IN,
+  "POST /api/v1/users/me/phone/confirm": SIGNED_IN,
+  "POST /api/v1/users/me/password": RECENT,
   "POST /api/v1/auth/passkey/options": PUBLIC,
   "POST /api/v1/auth/passkey/verify": PUBLIC,
   "POST /api/v1/auth/reauthenticate/options": SIGNED_IN,

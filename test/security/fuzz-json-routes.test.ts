@@ -64,6 +64,9 @@ describe("fuzzing every JSON route", () => {
     expect(operations.map((o) => o.path)).toEqual(expect.arrayContaining(["/api/v1/auth/email/send-code", "/api/v1/auth/email/verify-code"]));
     expect(operations).toContainEqual({ method: "post", path: "/api/v1/auth/reauthenticate", bearer: true });
     expect(operations).toContainEqual({ method: "post", path: "/api/v1/users/me/identities/google", bearer: true });
+    for (const path of ["/users/me/email", "/users/me/email/confirm", "/users/me/phone", "/users/me/phone/confirm", "/users/me/password"]) {
+      expect(operations).toContainEqual({ method: "post", path: `/api/v1${path}`, bearer: true });
+    }
   });
 
   it("arbitrary JSON values never cause a 5xx and never change data when refused", async () => {
@@ -82,7 +85,7 @@ describe("fuzzing every JSON route", () => {
   });
 
   it("objects with the right field names but wrong types or huge strings are refused cleanly", async () => {
-    const fieldNames = ["email", "password", "full_name", "code", "device_id", "refresh_token", "token", "phone", "otp", "id_token", "new_password", "current_password", "role", "is_active", "reason", "username", "profile_picture", "totp", "mfa_token", "method"];
+    const fieldNames = ["email", "password", "full_name", "code", "device_id", "refresh_token", "token", "phone", "otp", "id_token", "new_password", "current_password", "role", "is_active", "reason", "username", "profile_picture", "totp", "mfa_token", "method", "new_email"];
     const wrongValue = fc.oneof(
       fc.integer(),
       fc.double(),

@@ -2,6 +2,7 @@ import { auth } from "../auth";
 import { field, form, h, render, showError, when } from "../dom";
 import { withReauth } from "../reauth";
 import { navigate, requireSession } from "../router";
+import { contactSection } from "./account-contact";
 import { securitySection } from "./account-security";
 import { identitiesSection } from "./account-identities";
 
@@ -33,6 +34,8 @@ export async function accountPage(): Promise<void> {
       const user = await auth.updateProfile({ full_name: v.full_name! });
       saved.textContent = `Saved: ${user.full_name ?? ""}`;
     }),
+    h("h2", {}, "Email, phone and password"),
+    contactSection(me),
     h("h2", {}, "Sessions"),
     h("section", { "aria-label": "Sessions" }, sessionList(sessions)),
     actions,
