@@ -1,5 +1,6 @@
 import { auth } from "../auth";
 import { field, form, h } from "../dom";
+import { withReauth } from "../reauth";
 
 type Me = Awaited<ReturnType<typeof auth.me>>;
 
@@ -22,7 +23,7 @@ function emailPart(me: Me): HTMLElement {
     "Send code",
     [field(me.email ? "New email" : "Email", "new_email", { type: "email", autocomplete: "email", required: true, value: me.is_email_verified ? "" : (me.email ?? "") })],
     async (v) => {
-      const sent = await auth.changeEmail({ new_email: v.new_email!.trim() });
+      const sent = await withReauth(() => auth.changeEmail({ new_email: v.new_email!.trim() }));
       confirm.replaceChildren(
         h("p", { role: "status" }, `We sent a code to ${sent.email}. Enter it to confirm the address.`),
         form("Verify", [field("Verification code", "code", CODE_ATTRS)], async (c, f) => {
@@ -67,7 +68,7 @@ function passwordPart(): HTMLElement {
       "Set password",
       [field("New password", "new_password", { type: "password", autocomplete: "new-password", required: true, minlength: "8" }), done],
       async (v, f) => {
-        await auth.setPassword({ new_password: v.new_password! });
+        await withReauth(() => auth.setPassword({ new_password: v.new_password! }));
         f.reset();
         done.textContent = "Password set.";
       },

@@ -1,5 +1,6 @@
 import { auth } from "../auth";
 import { h, showError } from "../dom";
+import { withReauth } from "../reauth";
 
 type Identity = Awaited<ReturnType<typeof auth.identities>>["identities"][number];
 
@@ -32,7 +33,7 @@ async function fill(section: HTMLElement): Promise<void> {
         remove.disabled = true;
         try {
           // 409 last_sign_in_method and 403 reauthentication_required are shown from their detail.
-          await auth.unlinkIdentity(identity.type as "google" | "phone" | "password");
+          await withReauth(() => auth.unlinkIdentity(identity.type as "google" | "phone" | "password"));
           await fill(section);
         } catch (err) {
           showError(section, err);
