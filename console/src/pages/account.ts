@@ -5,6 +5,7 @@ import { navigate, requireSession } from "../router";
 import { contactSection } from "./account-contact";
 import { securitySection } from "./account-security";
 import { identitiesSection } from "./account-identities";
+import { exportSection } from "./account-export";
 
 export async function accountPage(): Promise<void> {
   await requireSession();
@@ -45,6 +46,8 @@ export async function accountPage(): Promise<void> {
     security,
     h("h2", { id: "identities" }, "Sign-in methods"),
     identities,
+    h("h2", { id: "data" }, "Your data"),
+    exportSection(),
   );
   // `/account#security`: where a role that needs a second factor is sent to enrol one.
   if (location.hash === "#security") document.getElementById("security")?.scrollIntoView();
