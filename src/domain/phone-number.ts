@@ -1,4 +1,4 @@
-import { parsePhoneNumberWithError, type CountryCode } from "libphonenumber-js/min";
+import { parsePhoneNumberWithError, type CountryCode } from "libphonenumber-js/max";
 
 /**
  * A number normalised to E.164 by libphonenumber (not a regex), or null when it is not a valid one.
