@@ -68,8 +68,11 @@ export type WebAuthnChallenges = Pick<Rpc, "putWebAuthnChallenge" | "takeWebAuth
 /** The one KYC upload in flight (a user's store only). */
 export type Uploads = Pick<Rpc, "claimUpload" | "releaseUpload">;
 
-export type UserSubject = Sessions & Codes & Limits & Uploads & SecondStep & WebAuthnChallenges;
-export type AddressSubject = Codes & Limits;
+/** Erasing what a subject's store holds, when its account is deleted (src/domain/account-deletion.ts). */
+export type Erasure = Pick<Rpc, "heldLinks" | "forget">;
+
+export type UserSubject = Sessions & Codes & Limits & Uploads & SecondStep & WebAuthnChallenges & Erasure;
+export type AddressSubject = Codes & Limits & Erasure;
 
 /** Each subject's SubjectStore, by what it stands for (src/durable/subjects.ts names them). */
 export interface Subjects {
