@@ -14,3 +14,4 @@ export * from "./helpers/mfa";
 export * from "./helpers/email-code";
 export * from "./helpers/passkeys";
 export * from "./helpers/step-up";
+export * from "./helpers/erasure";

@@ -72,6 +72,8 @@ export async function finishDeletion(deps: ErasureDeps, bucket: R2Bucket, userId
     }
     await subject.forget();
   }
+  //    and the links whose code was used instead, which live until their TTL.
+  await deps.links.forgetAddresses(emails);
   // 4. The user's own object: sessions (device names, user agents, IPs), codes, challenges.
   await own.forget();
   // 5. The rows, and the mark, in one batch.

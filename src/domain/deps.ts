@@ -98,6 +98,12 @@ export interface Links {
   put(kind: LinkKind, hash: string, value: string, ttlSeconds: number): Promise<void>;
   get(kind: LinkKind, hash: string): Promise<string | null>;
   delete(kind: LinkKind, hash: string): Promise<void>;
+  /**
+   * Deletes every emailed-link record (`verify`, `reset`) that names one of `addresses`, including
+   * links whose code was used instead (they live until their TTL): an account's deletion. Lists the
+   * live links of those two kinds, which expire within a day.
+   */
+  forgetAddresses(addresses: readonly string[]): Promise<number>;
 }
 
 /** The access-token denylist (src/storage/revocations.ts), which SubjectStore writes when it revokes. */

@@ -115,7 +115,23 @@ export async function eraseAccountRows(
       db.delete(mfaTotp).where(eq(mfaTotp.userId, userId)),
       db.delete(sessions).where(eq(sessions.userId, userId)),
       db.delete(users).where(eq(users.id, userId)),
-      db.insert(auditEvents).values(audit),
+      // Once: a second erasure running at the same time finds the mark gone and writes no second row.
+      db.insert(auditEvents).select(
+        db
+          .select({
+            id: sql`${audit.id}`.as("id"),
+            at: sql`${(audit.at as Date).getTime()}`.as("at"),
+            action: sql`${audit.action}`.as("action"),
+            actorId: sql`${audit.actorId ?? null}`.as("actor_id"),
+            subjectId: sql`${audit.subjectId ?? null}`.as("subject_id"),
+            ip: sql`NULL`.as("ip"),
+            userAgent: sql`NULL`.as("user_agent"),
+            requestId: sql`NULL`.as("request_id"),
+            details: sql`${audit.details ?? null}`.as("details"),
+          })
+          .from(deletions)
+          .where(eq(deletions.userId, userId)),
+      ),
       db.delete(deletions).where(eq(deletions.userId, userId)),
     ]),
   );
