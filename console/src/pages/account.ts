@@ -1,6 +1,7 @@
 import { auth } from "../auth";
 import { field, form, h, render, showError } from "../dom";
 import { navigate, requireSession } from "../router";
+import { deleteAccountSection } from "./account-delete";
 import { securitySection } from "./account-security";
 
 export async function accountPage(): Promise<void> {
@@ -38,6 +39,8 @@ export async function accountPage(): Promise<void> {
     passwordForm(),
     h("h2", { id: "security" }, "Security"),
     security,
+    h("h2", {}, "Delete account"),
+    deleteAccountSection(me),
   );
   // `/account#security`: where a role that needs a second factor is sent to enrol one.
   if (location.hash === "#security") document.getElementById("security")?.scrollIntoView();
