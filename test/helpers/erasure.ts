@@ -47,7 +47,10 @@ export async function expectNothingHolds(personal: string[], objects: string[]):
     for (const [table, rows] of Object.entries(d1)) expect(rows.includes(value), `D1 ${table} holds ${value}`).toBe(false);
     expect(kv.filter((entry) => entry.includes(value)), `KV holds ${value}`).toEqual([]);
   }
-  for (const name of objects) expect(await objectContents(name), `the object ${name}`).toEqual({});
+  for (const name of objects) {
+    expect(await objectContents(name), `the object ${name}`).toEqual({});
+    expect(await runInDurableObject(subjectStub(name), (_instance, state) => state.storage.getAlarm()), `the alarm of ${name}`).toBeNull();
+  }
 }
 
 /** DELETE /users/me with the token. */

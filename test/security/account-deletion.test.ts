@@ -100,6 +100,20 @@ describe("DELETE /users/me", () => {
     expect([u.id, again.tokens.user.id]).not.toContain(phoneUser.id);
   });
 
+  it("a phone-only account: the number is erased everywhere and signs up again as a new account", async () => {
+    const phone = uniquePhone();
+    const first = await phoneSignIn(phone);
+    expect(first.status).toBe(200);
+    const tokens = await first.json<Json>();
+    await sendOtp(phone);
+    expect((await deleteMe(tokens.access_token)).status).toBe(204);
+    await expectNothingHolds([phone], [`user:${tokens.user.id}`, `phone:${phone}`]);
+    await expectRefreshRefused(tokens.refresh_token, "phone-app");
+    const again = await phoneSignIn(phone);
+    expect(again.status).toBe(200);
+    expect((await again.json<Json>()).user.id).not.toBe(tokens.user.id);
+  });
+
   it("needs a recent sign-in: a token signed in 11 minutes ago deletes nothing", async () => {
     const u = await customerUser();
     moveClock(11 * 60_000);
