@@ -6,9 +6,9 @@ import { sweepOrphanKycObjects } from "./domain/kyc";
 import { database } from "./storage/db";
 
 /**
- * The daily cron (wrangler.toml [triggers]): audit retention, the sweep of KYC objects whose
- * rows were never written, and the end of every account deletion that was interrupted. Each job runs even when the other fails; a failure is logged and thrown
- * so the run shows as failed.
+ * The daily cron (wrangler.toml [triggers]): audit retention, the sweep of KYC objects whose rows
+ * were never written, and the end of every account deletion that was interrupted. Each job runs even
+ * when another fails; a failure is logged and thrown so the run shows as failed.
  */
 export async function scheduled(_controller: ScheduledController, env: Env): Promise<void> {
   const config = loadConfig(env);
