@@ -12,12 +12,15 @@ import { setFinalHeaders } from "./http/response-headers";
 import { htmlSecurityHeaders } from "./middleware/html-security-headers";
 import { requestId } from "./middleware/request-id";
 import { accountDeletionRoutes, adminDeletionRoutes } from "./routes/account-deletion";
+import { accountExportRoutes } from "./routes/account-export";
+import { accountChangeRoutes } from "./routes/account-changes";
 import { adminRoutes } from "./routes/admin";
 import { authRoutes } from "./routes/auth";
 import { consoleRoutes } from "./routes/console";
 import { emailCodeRoutes } from "./routes/email-code";
 import { adminKycRoutes } from "./routes/admin-kyc";
 import { googleRoutes } from "./routes/google";
+import { identityRoutes } from "./routes/identities";
 import { kycRoutes, providerRoutes } from "./routes/kyc";
 import { phoneRoutes } from "./routes/phone";
 import { passkeyAuthRoutes, passkeyUserRoutes } from "./routes/passkeys";
@@ -83,6 +86,9 @@ const api = new Hono<AppEnv>({ strict: false })
   .route("/users", userRoutes)
   .route("/users", mfaUserRoutes)
   .route("/users", passkeyUserRoutes)
+  .route("/users", accountExportRoutes)
+  .route("/users", identityRoutes)
+  .route("/users", accountChangeRoutes)
   .route("/kyc", kycRoutes)
   .route("/admin/kyc", adminKycRoutes)
   .route("/provider", providerRoutes)

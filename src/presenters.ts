@@ -128,7 +128,8 @@ export function presentAuditEvent(row: AuditEventRow) {
   };
 }
 
-function parseDetails(text: string | null): Record<string, unknown> | null {
+/** An audit row's details as an object (also for the account export). */
+export function parseDetails(text: string | null): Record<string, unknown> | null {
   if (text === null) return null;
   try {
     const value: unknown = JSON.parse(text);

@@ -15,3 +15,4 @@ export * from "./helpers/email-code";
 export * from "./helpers/passkeys";
 export * from "./helpers/step-up";
 export * from "./helpers/erasure";
+export * from "./helpers/account-changes";

@@ -95,3 +95,6 @@ export function countdown(button: HTMLButtonElement, label: string, seconds: num
   };
   tick();
 }
+
+/** A date and time in the reader's own format, or "never". */
+export const when = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleString() : "never");

@@ -655,6 +655,206 @@ export interface paths {
         patch: operations["patchApiV1UsersMePasskeysId"];
         trace?: never;
     };
+    "/api/v1/users/me/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everything held about the signed-in user, as one JSON document
+         * @description One section per place the data is held: profile, identities, sessions, second factors (public facts only), KYC applications (each file as a link that downloads it for 10 minutes) and audit events about the user. At most 10 exports per user an hour (429 rate_limited with Retry-After). Nothing secret: no password hash, token or code hash, TOTP secret or storage key. Never cached.
+         */
+        get: operations["getApiV1UsersMeExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/export/kyc-documents/{doc_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download one of the user's KYC files through the signed link of an export (10 minutes)
+         * @description No bearer token: the link itself is the permission (a browser download sends none). It names one document of one user and expires 10 minutes after the export; a changed, expired or another user's link is 403 invalid_download_link. Served as an attachment with the type decided from the bytes at upload, never cached.
+         */
+        get: operations["getApiV1UsersMeExportKycDocumentsDocId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/identities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every way the user can sign in, without secrets
+         * @description `password` (only with a verified email), `email_code` (the verified email), `phone` (a proved number), `google` (one per linked Google account), `passkey` (one per passkey).
+         */
+        get: operations["getApiV1UsersMeIdentities"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/identities/google": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Link a Google account, proved by its ID token
+         * @description Needs a recent sign-in: the access token's `auth_time` within REAUTH_MAX_AGE_SECONDS (default 600); otherwise 403 `reauthentication_required` until `POST /auth/reauthenticate`.
+         */
+        post: operations["postApiV1UsersMeIdentitiesGoogle"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/identities/{type}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a way in: `google`, `phone` or `password`
+         * @description Needs a recent sign-in: the access token's `auth_time` within REAUTH_MAX_AGE_SECONDS (default 600); otherwise 403 `reauthentication_required` until `POST /auth/reauthenticate`.
+         */
+        delete: operations["deleteApiV1UsersMeIdentitiesType"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a 6-digit code to a new email address (or to a phone user's unverified one)
+         * @description Needs a recent sign-in: the access token's `auth_time` within REAUTH_MAX_AGE_SECONDS (default 600); otherwise 403 `reauthentication_required` until `POST /auth/reauthenticate`.
+         */
+        post: operations["postApiV1UsersMeEmail"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/email/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm the new email address with its code; the user's address changes now
+         * @description 409 `email_taken` when another account took the address meanwhile (nothing is changed).
+         */
+        post: operations["postApiV1UsersMeEmailConfirm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/phone": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a 6-digit code by SMS to a number to add or to change to
+         * @description 409 `phone_taken` when another account has proved the number. Same cooldown and send limits as the phone sign-in.
+         */
+        post: operations["postApiV1UsersMePhone"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/phone/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Confirm the number with its SMS code; it becomes the user's, proved
+         * @description An account that only claimed the number (never proved it) loses it, as at phone sign-in. 409 `phone_taken` when another account proved it meanwhile (nothing is changed).
+         */
+        post: operations["postApiV1UsersMePhoneConfirm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a first password on an account that has none (phone, Google, passkey sign-ups)
+         * @description Needs a recent sign-in: the access token's `auth_time` within REAUTH_MAX_AGE_SECONDS (default 600); otherwise 403 `reauthentication_required` until `POST /auth/reauthenticate`.
+         */
+        post: operations["postApiV1UsersMePassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/kyc/submit": {
         parameters: {
             query?: never;
@@ -1233,6 +1433,174 @@ export interface components {
             /** @description Synced by its provider (a multi-device passkey) */
             backed_up: boolean;
             transports: string[];
+        };
+        AccountExport: {
+            /** @constant */
+            format: "edge-auth.account-export.v1";
+            /** Format: date-time */
+            exported_at: string;
+            /** Format: uuid */
+            user_id: string;
+            profile: components["schemas"]["ExportProfile"];
+            identities: components["schemas"]["ExportIdentity"][];
+            sessions: components["schemas"]["ExportSession"][];
+            second_factors: components["schemas"]["ExportSecondFactors"];
+            passkeys: components["schemas"]["Passkey"][];
+            kyc_applications: components["schemas"]["ExportKycApplication"][];
+            audit_events: components["schemas"]["ExportAuditEvent"][];
+        };
+        ExportProfile: {
+            /** Format: uuid */
+            id: string;
+            /** @description The proved address (null when none is proved) */
+            email: string | null;
+            username: string | null;
+            phone: string | null;
+            full_name: string | null;
+            first_name: string | null;
+            last_name: string | null;
+            /** @enum {string} */
+            role: "CUSTOMER" | "PROVIDER" | "ADMIN";
+            is_email_verified: boolean;
+            is_phone_verified: boolean;
+            /** @enum {string} */
+            kyc_status: "NOT_SUBMITTED" | "PENDING" | "APPROVED" | "REJECTED";
+            profile_picture: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** @description An address given at phone sign-up and never proved */
+            unverified_email: string | null;
+            is_active: boolean;
+            /** @description Whether a password is set (never the password or its hash) */
+            has_password: boolean;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        ExportIdentity: {
+            /** @enum {string} */
+            provider: "google";
+            /** @description The provider's id of the account (OIDC `sub`) */
+            provider_user_id: string;
+            email: string | null;
+            /** Format: date-time */
+            linked_at: string;
+        };
+        ExportSession: {
+            /** Format: uuid */
+            id: string;
+            device_id: string;
+            device_name: string | null;
+            user_agent: string | null;
+            ip: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            last_used_at: string;
+            /** Format: date-time */
+            expires_at: string;
+            revoked_at: string | null;
+        };
+        /** @description Public facts only: never a secret, a code or a hash */
+        ExportSecondFactors: {
+            totp: {
+                enabled: boolean;
+                enrollment_pending: boolean;
+                created_at: string | null;
+                confirmed_at: string | null;
+            };
+            recovery_codes: {
+                left: number;
+                used: number;
+                created_at: string | null;
+            };
+        };
+        ExportKycApplication: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            status: "PENDING" | "APPROVED" | "REJECTED";
+            /** @enum {string} */
+            document_type: "passport" | "national_id" | "driving_license";
+            /** Format: date-time */
+            submitted_at: string;
+            decided_at: string | null;
+            decided_by: ("admin" | "verification_provider") | null;
+            rejection_reason: string | null;
+            documents: components["schemas"]["ExportKycDocument"][];
+        };
+        ExportKycDocument: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            kind: "front" | "back" | "selfie";
+            /** @enum {string} */
+            content_type: "image/jpeg" | "image/png" | "application/pdf";
+            size: number;
+            /** Format: date-time */
+            uploaded_at: string;
+            /**
+             * Format: uri
+             * @description Downloads the file, without a bearer token, until `download_expires_at` (10 minutes)
+             */
+            download_url: string;
+            /** Format: date-time */
+            download_expires_at: string;
+        };
+        ExportAuditEvent: {
+            /** Format: uuid */
+            id: string;
+            /** Format: date-time */
+            at: string;
+            action: string;
+            /** @description Who acted: the user, another person (an administrator), the service, the verification provider, or nobody signed in */
+            actor: ("self" | "another_user" | "system" | "provider") | null;
+            /** @description Whether the event concerns the user (else: the user acted on someone else) */
+            about_self: boolean;
+            /** @description Only for the user's own actions */
+            ip: string | null;
+            /** @description Only for the user's own actions */
+            user_agent: string | null;
+            details: {
+                [key: string]: unknown;
+            } | null;
+        };
+        SignInIdentity: {
+            /** @constant */
+            type: "password";
+        } | {
+            /** @constant */
+            type: "email_code";
+            /** @description The verified address the code is sent to */
+            email: string;
+        } | {
+            /** @constant */
+            type: "phone";
+            /** @description E.164 */
+            phone: string;
+            /** @constant */
+            verified: true;
+        } | {
+            /** @constant */
+            type: "google";
+            /** @description The Google account's address, as Google last proved it */
+            email: string | null;
+            /** Format: date-time */
+            linked_at: string;
+        } | {
+            /** @constant */
+            type: "passkey";
+            id: string;
+            name: string;
+            /** Format: date-time */
+            created_at: string;
+            last_used_at: string | null;
+        };
+        EmailChangeSent: {
+            message: string;
+            /** @description The new address, normalized, as the code was sent to it */
+            email: string;
+            expires_in_seconds: number;
+            resend_after_seconds: number;
         };
         KycApplication: {
             /** Format: uuid */
@@ -1991,6 +2359,11 @@ export interface operations {
                     id_token: string;
                     device_id: string;
                     device_name?: string;
+                    /**
+                     * @description Used only when this sign-in creates the user (default CUSTOMER); never changes an existing user. ADMIN is refused.
+                     * @enum {string}
+                     */
+                    role?: "CUSTOMER" | "PROVIDER";
                 };
             };
         };
@@ -2075,6 +2448,8 @@ export interface operations {
                 device_id: string;
                 /** @description A page of the configured front end (same origin as FRONTEND_URL) that receives `#code=`; default `<FRONTEND_URL>/auth/callback` */
                 redirect_uri?: string;
+                /** @description Used only if this sign-in creates the account (default CUSTOMER); kept with the PKCE verifier until the callback. ADMIN is refused. */
+                role?: "CUSTOMER" | "PROVIDER";
             };
             header?: never;
             path?: never;
@@ -2331,6 +2706,11 @@ export interface operations {
                     last_name?: string | null;
                     /** @description Used only when this sign-in creates the user; kept as an unverified address, never used to find or link an account */
                     email?: string | null;
+                    /**
+                     * @description Used only when this sign-in creates the user (default CUSTOMER); never changes an existing user. ADMIN is refused.
+                     * @enum {string}
+                     */
+                    role?: "CUSTOMER" | "PROVIDER";
                 };
             };
         };
@@ -3616,6 +3996,664 @@ export interface operations {
             };
             /** @description Problem (code: passkey_not_found) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getApiV1UsersMeExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccountExport"];
+                };
+            };
+            /** @description Problem (code: invalid_access_token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: rate_limited) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getApiV1UsersMeExportKycDocumentsDocId: {
+        parameters: {
+            query: {
+                /** @description Unix time in seconds, as the export gave it */
+                expires: number;
+                /** @description The link's signature, as the export gave it */
+                sig: string;
+            };
+            header?: never;
+            path: {
+                doc_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file: image/jpeg, image/png or application/pdf */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
+                };
+            };
+            /** @description Problem (code: validation_error) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: invalid_download_link) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: document_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getApiV1UsersMeIdentities: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user's ways in */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        identities: components["schemas"]["SignInIdentity"][];
+                    };
+                };
+            };
+            /** @description Problem (code: invalid_access_token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postApiV1UsersMeIdentitiesGoogle: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description A Google ID token whose `aud` is this service's client id */
+                    id_token: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The linked identity */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        identity: components["schemas"]["SignInIdentity"];
+                    };
+                };
+            };
+            /** @description Problem (code: validation_error, invalid_json, unsupported_content_type) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: invalid_google_token, invalid_access_token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: reauthentication_required) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: identity_in_use) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: provider_not_configured) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteApiV1UsersMeIdentitiesType: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                type: "google" | "phone" | "password";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem (code: validation_error) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: invalid_access_token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: reauthentication_required) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: identity_not_found) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: last_sign_in_method) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postApiV1UsersMeEmail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: email */
+                    new_email: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Code sent to the new address */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmailChangeSent"];
+                };
+            };
+            /** @description Problem (code: validation_error, invalid_json, unsupported_content_type) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: invalid_access_token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: reauthentication_required) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: email_taken) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: rate_limited) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: delivery_failed) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postApiV1UsersMeEmailConfirm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    code: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The user, with the new address verified */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description Problem (code: validation_error, invalid_code, invalid_json, unsupported_content_type) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: invalid_access_token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: email_taken) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: too_many_attempts, rate_limited) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postApiV1UsersMePhone: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description E.164 (`+8801712345678`), or national form in the service's default region (`01712345678`)
+                     * @example +8801712345678
+                     */
+                    phone: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Code sent */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OtpSent"];
+                };
+            };
+            /** @description Problem (code: validation_error, invalid_phone, invalid_json, unsupported_content_type) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: invalid_access_token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: phone_taken) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: rate_limited) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: delivery_failed) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postApiV1UsersMePhoneConfirm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    otp: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The user, with the number proved */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description Problem (code: validation_error, invalid_code, invalid_json, unsupported_content_type) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: invalid_access_token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: phone_taken) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: payload_too_large) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: too_many_attempts, rate_limited) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    postApiV1UsersMePassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    new_password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Password set */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description Problem (code: validation_error, weak_password, invalid_json, unsupported_content_type) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: invalid_access_token) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: reauthentication_required) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem (code: password_exists) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

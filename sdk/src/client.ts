@@ -162,6 +162,16 @@ export function createAuthClient(options: AuthClientOptions) {
       return r;
     },
     changePassword: (body: Body<"/api/v1/auth/password/change", "post">) => call("post", "/api/v1/auth/password/change", true)({ body }),
+    /** Sends a code to a new address (or a phone user's unverified one); needs a recent sign-in. Nothing changes until confirmEmailChange. */
+    changeEmail: (body: Body<"/api/v1/users/me/email", "post">) => call("post", "/api/v1/users/me/email", true)({ body }),
+    confirmEmailChange: (body: Body<"/api/v1/users/me/email/confirm", "post">) =>
+      call("post", "/api/v1/users/me/email/confirm", true)({ body }),
+    /** Sends an SMS code to a number to add or change to; confirmPhoneChange makes it the user's, proved. */
+    changePhone: (body: Body<"/api/v1/users/me/phone", "post">) => call("post", "/api/v1/users/me/phone", true)({ body }),
+    confirmPhoneChange: (body: Body<"/api/v1/users/me/phone/confirm", "post">) =>
+      call("post", "/api/v1/users/me/phone/confirm", true)({ body }),
+    /** A first password for an account that has none (phone, Google, passkey sign-ups); needs a recent sign-in. */
+    setPassword: (body: Body<"/api/v1/users/me/password", "post">) => call("post", "/api/v1/users/me/password", true)({ body }),
     sendPhoneOtp: (body: Body<"/api/v1/auth/phone/send-otp", "post">) => call("post", "/api/v1/auth/phone/send-otp")({ body }),
     verifyPhoneOtp: async (body: WithDevice<Body<"/api/v1/auth/phone/verify-otp", "post">>) =>
       signIn(call("post", "/api/v1/auth/phone/verify-otp")({ body: await withDevice(body) })),
@@ -171,9 +181,16 @@ export function createAuthClient(options: AuthClientOptions) {
       signIn(call("post", "/api/v1/auth/email/verify-code")({ body: await withDevice(body) })),
     googleSignIn: async (body: WithDevice<Body<"/api/v1/auth/google", "post">>) =>
       signIn(call("post", "/api/v1/auth/google")({ body: await withDevice(body) })),
-    /** The URL that starts Google's browser flow (navigate to it; the callback page then calls googleExchange). */
-    googleStartUrl: async (redirectUri?: string) => {
-      const q = new URLSearchParams({ device_id: await deviceId(), ...(redirectUri ? { redirect_uri: redirectUri } : {}) });
+    /**
+     * The URL that starts Google's browser flow (navigate to it; the callback page then calls
+     * googleExchange). `role` is used only if the sign-in creates the account.
+     */
+    googleStartUrl: async (redirectUri?: string, options: { role?: Query<"/api/v1/auth/google/start", "get">["role"] } = {}) => {
+      const q = new URLSearchParams({
+        device_id: await deviceId(),
+        ...(redirectUri ? { redirect_uri: redirectUri } : {}),
+        ...(options.role ? { role: options.role } : {}),
+      });
       return `${base}/api/v1/auth/google/start?${q}`;
     },
     googleExchange: async (body: WithDevice<Body<"/api/v1/auth/google/exchange", "post">>) =>
@@ -205,6 +222,22 @@ export function createAuthClient(options: AuthClientOptions) {
     /** Request options (and challenge_id) for a step-up with one of the user's passkeys. */
     reauthenticateOptions: () => call("post", "/api/v1/auth/reauthenticate/options", true)(),
     me: () => call("get", "/api/v1/users/me", true)(),
+    /** Everything the service holds about the user; each KYC file as a `download_url` that works for 10 minutes. */
+    exportAccount: () => call("get", "/api/v1/users/me/export", true)(),
+    /** A file of the export by its `download_url` (the link is the permission: no token is sent). */
+    async downloadExportedDocument(downloadUrl: string): Promise<Blob> {
+      const res = await send(downloadUrl, { method: "GET" });
+      if (!res.ok) throw await errorFrom(res);
+      return res.blob();
+    },
+    /** Every way the user can sign in (password, email_code, phone, google, passkey), without secrets. */
+    identities: () => call("get", "/api/v1/users/me/identities", true)(),
+    /** Links the Google account an ID token proves (needs a recent sign-in); again for the same account changes nothing. */
+    linkGoogle: (body: Body<"/api/v1/users/me/identities/google", "post">) =>
+      call("post", "/api/v1/users/me/identities/google", true)({ body }),
+    /** Removes a way in (needs a recent sign-in); 409 last_sign_in_method for the last one. */
+    unlinkIdentity: (type: "google" | "phone" | "password") =>
+      call("delete", "/api/v1/users/me/identities/{type}", true)({ params: { type } }),
     updateProfile: (body: Body<"/api/v1/users/me", "patch">) => call("patch", "/api/v1/users/me", true)({ body }),
     /**
      * Deletes the signed-in user's account (needs a recent sign-in: reauthenticate first on 403

@@ -19,6 +19,13 @@ export type AuditAction =
   | "password.reset_requested"
   | "password.reset"
   | "password.changed"
+  | "password.set"
+  | "email.change_requested"
+  | "email.change_failed"
+  | "email.changed"
+  | "phone.change_requested"
+  | "phone.change_failed"
+  | "phone.changed"
   | "admin.role_changed"
   | "admin.activation_changed"
   | "admin.sessions_revoked"
@@ -28,6 +35,8 @@ export type AuditAction =
   | "kyc.approved"
   | "kyc.rejected"
   | "kyc.webhook_received"
+  | "kyc.document_downloaded"
+  | "account.exported"
   | "mfa.totp_enrollment_started"
   | "mfa.totp_enabled"
   | "mfa.totp_disabled"
@@ -44,7 +53,9 @@ export type AuditAction =
   | "passkey.failed"
   | "passkey.counter_regressed"
   | "reauth.succeeded"
-  | "reauth.failed";
+  | "reauth.failed"
+  | "identity.linked"
+  | "identity.unlinked";
 
 export type AuditEvent = {
   action: AuditAction;

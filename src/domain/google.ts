@@ -9,6 +9,7 @@ import { userSubject, type Deps, type RequestMeta } from "./deps";
 import { accountForIdentity, signInWithIdentity } from "./identities";
 import type { ProvedIdentity } from "./identity-providers";
 import { normalizeEmail } from "./registration";
+import { signUpRole, type SignUpRole } from "./roles";
 import type { Device } from "./session-tokens";
 import { completeSignIn } from "./sign-in";
 
@@ -101,12 +102,12 @@ function isKeySetFailure(err: unknown): boolean {
 
 export async function signInWithGoogleIdToken(
   deps: Deps,
-  input: { idToken: string; device: Device },
+  input: { idToken: string; device: Device; role?: SignUpRole },
   meta: RequestMeta,
   now: number,
 ) {
   const identity = await verifyGoogleIdToken(requireGoogle(deps.config), input.idToken, { now });
-  return signInWithIdentity(deps, identity, input.device, meta, now);
+  return signInWithIdentity(deps, identity, input.device, meta, now, input.role);
 }
 
 // ---- authorization-code flow (PKCE S256, state, nonce) --------------------------------------------
@@ -116,7 +117,19 @@ const EXCHANGE_PURPOSE = "oauth-exchange";
 const EXCHANGE_TTL_MS = 60_000;
 const EXCHANGE_CODE = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.[A-Za-z0-9_-]{43}$/;
 
-type StateRecord = { code_verifier: string; nonce: string; device_id: string; redirect_uri: string; expires_at: number };
+/**
+ * Kept server-side under the state's hash. `role` is what the person chose on the page that started
+ * the flow: the account is created at the callback, so it travels here, never through Google or the
+ * front end's fragment. Records written before it existed have none (CUSTOMER).
+ */
+type StateRecord = {
+  code_verifier: string;
+  nonce: string;
+  device_id: string;
+  redirect_uri: string;
+  expires_at: number;
+  role?: SignUpRole;
+};
 type ExchangeGrant = { created: boolean; device_id: string };
 
 function googleClient(config: Config, google: GoogleConfig): Google {
@@ -148,7 +161,7 @@ export function frontendRedirect(config: Config, requested: string | undefined):
 /** Starts the flow: the verifier, nonce and device wait in KV under the state's hash for 10 minutes. */
 export async function startGoogleSignIn(
   deps: Deps,
-  input: { deviceId: string; redirectUri: string },
+  input: { deviceId: string; redirectUri: string; role?: SignUpRole },
   now: number,
 ): Promise<{ url: string; stateHash: string }> {
   const google = requireGoogle(deps.config);
@@ -159,6 +172,7 @@ export async function startGoogleSignIn(
     device_id: input.deviceId,
     redirect_uri: input.redirectUri,
     expires_at: now + GOOGLE_STATE_TTL_SECONDS * 1000,
+    role: signUpRole(input.role),
   };
   const url = googleClient(deps.config, google).createAuthorizationURL(state, record.code_verifier, SCOPES);
   url.searchParams.set("nonce", record.nonce);
@@ -203,7 +217,7 @@ export async function completeGoogleSignIn(deps: Deps, record: StateRecord, code
     throw new AppError("invalid_google_token");
   }
   const identity = await verifyGoogleIdToken(google, idToken, { now, nonce: record.nonce });
-  const { user, created } = await accountForIdentity(deps, identity, now);
+  const { user, created } = await accountForIdentity(deps, identity, now, signUpRole(record.role));
   return issueExchangeCode(deps, user.id, { created, device_id: record.device_id }, now);
 }
 

@@ -30,4 +30,5 @@ export const COUNTERS = {
   codeVerify: "verify:code",
   login: "login",
   passkeyOptions: "passkey:options",
+  accountExports: "exports:account",
 } as const;

@@ -9,6 +9,7 @@ import { phoneSubject, type Deps, type RequestMeta } from "./deps";
 import { COUNTERS, counter, enforceIpLimit } from "./limits";
 import { codeHmac, normalizeEmail } from "./registration";
 import type { Device } from "./session-tokens";
+import { signUpRole, type SignUpRole } from "./roles";
 import { completeSignIn } from "./sign-in";
 
 // Phone sign-in: a 6-digit code sent by SMS, held (as an HMAC) by the number's Durable Object
@@ -68,7 +69,8 @@ export async function sendPhoneOtp(deps: Deps, rawPhone: string, meta: RequestMe
   };
 }
 
-export type PhoneProfile = { firstName: string | null; lastName: string | null; email: string | null };
+/** What a first sign-in creates the user with; an existing user keeps their own (role included). */
+export type PhoneProfile = { firstName: string | null; lastName: string | null; email: string | null; role?: SignUpRole };
 
 export async function verifyPhoneOtp(
   deps: Deps,
@@ -86,7 +88,7 @@ export async function verifyPhoneOtp(
   });
   if (!result.ok) throw failedCheck(result, "invalid_code");
   const { user, created } = await accountForProvedPhone(deps, phone, input.profile, now);
-  if (created) deps.audit({ action: "user.created", actorId: user.id, details: { method: "phone", phone } });
+  if (created) deps.audit({ action: "user.created", actorId: user.id, details: { method: "phone", phone, role: user.role } });
   return { ...(await completeSignIn(deps, user, { method: "phone", device: input.device, meta, now })), created };
 }
 
@@ -113,7 +115,7 @@ async function accountForProvedPhone(
         firstName: profile.firstName,
         lastName: profile.lastName,
         fullName: fullName || null,
-        role: "CUSTOMER",
+        role: signUpRole(profile.role),
         // Unproved: shown to its owner, never used to find or link an account.
         unverifiedEmail: profile.email ? normalizeEmail(profile.email) : null,
       },

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { USER_KYC_STATUSES } from "../domain/kyc-values";
-import { ROLES } from "../domain/roles";
+import { ROLES, SIGN_UP_ROLES } from "../domain/roles";
 import { USERNAME_PATTERN, isReservedUsername, normalizeUsername } from "../domain/username";
 
 // Response shapes shared by several routes, registered as OpenAPI components by their `id`.
@@ -71,6 +71,11 @@ export const UsernameField = z
       .regex(USERNAME_PATTERN, "3 to 30 letters, digits, '_', '.' or '-'")
       .refine((name) => !isReservedUsername(name), "This username is reserved"),
   );
+
+/** The role a sign-up may ask for; ADMIN is refused (400, `errors[].path` "role"). */
+export const SignUpRoleField = z.enum(SIGN_UP_ROLES).meta({
+  description: "Used only when this sign-in creates the user (default CUSTOMER); never changes an existing user. ADMIN is refused.",
+});
 
 export const DeviceTokenField = z.string().max(1024).meta({
   description: "The `device_token` of an earlier password sign-in on this device; an invalid or expired one is ignored.",

@@ -15,7 +15,7 @@ import {
 import type { AppEnv } from "../http/app-env";
 import { attachDoc, describeRoute } from "../http/openapi-meta";
 import { DeviceIdField, DeviceNameField, deviceOf } from "../http/device";
-import { TokenResponseSchema } from "../http/schemas";
+import { SignUpRoleField, TokenResponseSchema } from "../http/schemas";
 import { validate } from "../http/validate";
 import { requestMeta } from "../middleware/require-auth";
 import { signInAnswer } from "./sign-in-answer";
@@ -36,12 +36,17 @@ const IdTokenBody = z.object({
   id_token: z.string().meta({ description: "A Google ID token whose `aud` is this service's client id" }),
   device_id: DeviceIdField,
   device_name: DeviceNameField.optional(),
+  role: SignUpRoleField.optional(),
 });
 
 const StartQuery = z.object({
   device_id: DeviceIdField.meta({ description: "The device the session will be bound to; the exchange must send the same" }),
   redirect_uri: z.string().max(2048).optional().meta({
     description: "A page of the configured front end (same origin as FRONTEND_URL) that receives `#code=`; default `<FRONTEND_URL>/auth/callback`",
+  }),
+  role: SignUpRoleField.optional().meta({
+    description:
+      "Used only if this sign-in creates the account (default CUSTOMER); kept with the PKCE verifier until the callback. ADMIN is refused.",
   }),
 });
 
@@ -81,7 +86,7 @@ export const googleRoutes = new Hono<AppEnv>()
     validate("json", IdTokenBody),
     async (c) => {
       const body = c.req.valid("json");
-      const signedIn = await signInWithGoogleIdToken(c.var.deps, { idToken: body.id_token, device: deviceOf(body) }, requestMeta(c), Date.now());
+      const signedIn = await signInWithGoogleIdToken(c.var.deps, { idToken: body.id_token, device: deviceOf(body), role: body.role }, requestMeta(c), Date.now());
       return signInAnswer(c, signedIn);
     },
   )
@@ -99,7 +104,7 @@ export const googleRoutes = new Hono<AppEnv>()
       const query = c.req.valid("query");
       const { deps } = c.var;
       const redirectUri = frontendRedirect(deps.config, query.redirect_uri);
-      const { url, stateHash } = await startGoogleSignIn(deps, { deviceId: query.device_id, redirectUri }, Date.now());
+      const { url, stateHash } = await startGoogleSignIn(deps, { deviceId: query.device_id, redirectUri, role: query.role }, Date.now());
       setCookie(c, STATE_COOKIE, stateHash, { ...STATE_COOKIE_OPTIONS, maxAge: GOOGLE_STATE_TTL_SECONDS });
       c.header("Referrer-Policy", "no-referrer");
       return c.redirect(url, 302);

@@ -5,7 +5,7 @@ import type { AppEnv } from "../http/app-env";
 import { describeRoute } from "../http/openapi-meta";
 import { PhoneInputField } from "../http/phone";
 import { DEFAULT_DEVICE_ID, DeviceIdField, DeviceNameField, deviceOf } from "../http/device";
-import { EmailField, TokenResponseSchema } from "../http/schemas";
+import { EmailField, SignUpRoleField, TokenResponseSchema } from "../http/schemas";
 import { validate } from "../http/validate";
 import { presentOtpSent } from "../presenters";
 import { requestMeta } from "../middleware/require-auth";
@@ -28,9 +28,10 @@ const VerifyOtpBody = z.object({
     description:
       "Used only when this sign-in creates the user; kept as an unverified address, never used to find or link an account",
   }),
+  role: SignUpRoleField.optional(),
 });
 
-const OtpSentSchema = z
+export const OtpSentSchema = z
   .object({
     success: z.literal(true),
     message: z.string(),
@@ -78,7 +79,12 @@ export const phoneRoutes = new Hono<AppEnv>()
           phone: body.phone,
           otp: body.otp,
           device: deviceOf(body),
-          profile: { firstName: body.first_name || null, lastName: body.last_name || null, email: body.email ?? null },
+          profile: {
+            firstName: body.first_name || null,
+            lastName: body.last_name || null,
+            email: body.email ?? null,
+            role: body.role ?? "CUSTOMER",
+          },
         },
         requestMeta(c),
         Date.now(),

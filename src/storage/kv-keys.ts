@@ -13,7 +13,7 @@ export const kvKeys = {
   verifyLink: (tokenHash: string) => `verify-link:${tokenHash}`,
   /**
    * `google-state:<sha256 of OAuth state>` → JSON { code_verifier, nonce, device_id, redirect_uri,
-   * expires_at }; TTL 600 s (GOOGLE_STATE_TTL_SECONDS, src/domain/google.ts). Deleted by the callback that reads it.
+   * expires_at, role }; TTL 600 s (GOOGLE_STATE_TTL_SECONDS, src/domain/google.ts). Deleted by the callback that reads it.
    */
   googleState: (stateHash: string) => `google-state:${stateHash}`,
   /** `reset-link:<sha256 of link token>` → email; TTL = password-reset lifetime (15 min). */

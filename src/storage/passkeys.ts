@@ -1,6 +1,7 @@
-import { and, asc, count, eq, or, sql } from "drizzle-orm";
+import { and, asc, count, eq, sql } from "drizzle-orm";
 import type { Db } from "./db";
-import { identities, passkeys, users } from "./schema";
+import { passkeys } from "./schema";
+import { anotherWayIn } from "./ways-in";
 
 // Passkeys in D1: one row per WebAuthn credential, public data only.
 
@@ -49,27 +50,13 @@ export async function recordPasskeyUse(db: Db, id: string, newCounter: number, n
   return rows.length > 0;
 }
 
-/**
- * The user keeps a way to sign in other than this passkey: another passkey, a password with a
- * verified email, a verified phone number, or a Google identity. Evaluated inside the DELETE, so two
- * parallel removals of a user's last two passkeys cannot both succeed.
- */
-function anotherWayIn(userId: string, passkeyId: string) {
-  return or(
-    sql`EXISTS (SELECT 1 FROM ${passkeys} p2 WHERE p2.user_id = ${userId} AND p2.id <> ${passkeyId})`,
-    sql`EXISTS (SELECT 1 FROM ${users} WHERE ${users.id} = ${userId} AND (
-      (${users.passwordHash} IS NOT NULL AND ${users.email} IS NOT NULL AND ${users.isEmailVerified} = 1)
-      OR (${users.phone} IS NOT NULL AND ${users.isPhoneVerified} = 1)))`,
-    sql`EXISTS (SELECT 1 FROM ${identities} WHERE ${identities.userId} = ${userId} AND ${identities.provider} = 'google')`,
-  );
-}
-
 export type PasskeyRemoval = "deleted" | "not_found" | "last_way_in";
 
+/** Deletes a passkey unless it is the user's last way in (src/storage/ways-in.ts), checked inside the DELETE. */
 export async function deletePasskeyKeepingAWayIn(db: Db, userId: string, id: string): Promise<PasskeyRemoval> {
   const removed = await db
     .delete(passkeys)
-    .where(and(eq(passkeys.id, id), eq(passkeys.userId, userId), anotherWayIn(userId, id)))
+    .where(and(eq(passkeys.id, id), eq(passkeys.userId, userId), anotherWayIn(userId, { kind: "passkey", id })))
     .returning({ id: passkeys.id })
     .all();
   if (removed.length > 0) return "deleted";

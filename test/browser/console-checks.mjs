@@ -1,6 +1,7 @@
 // The web console in headless Chromium, found by its labels and button texts as a person finds it
 // (api.md "Web console"). Run by run.mjs, which serves the Worker (console included) at `origin`.
 import { mkdirSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Secret, TOTP } from "otpauth";
 
@@ -15,7 +16,7 @@ const PNG = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR
 // accepted, and accepts a code of the step after now's (RFC 6238 ±1 step), so a second code within
 // one 30 s step is the next step's, and a third waits for the clock.
 const usedSteps = new Map();
-async function totpCode(secret) {
+export async function totpCode(secret) {
   const now = () => Math.floor(Date.now() / 30_000);
   const step = Math.max(now(), (usedSteps.get(secret) ?? -Infinity) + 1);
   while (step > now() + 1) await new Promise((resolve) => setTimeout(resolve, 500));
@@ -61,6 +62,19 @@ export async function consoleChecks(t) {
     await page.waitForURL(`${origin}/account`);
     await page.getByText("This device").waitFor();
     assertEqual(await page.getByRole("list", { name: "Sessions" }).getByRole("listitem").count(), 1, "sessions listed");
+    await page.context().close();
+  });
+
+  await check("console: Download my data on /account saves one JSON file of the account, with no secret in it", async () => {
+    const page = await newPage();
+    await signIn(page, signedUp, PASSWORD);
+    const [download] = await Promise.all([page.waitForEvent("download"), button(page, "Download my data").click()]);
+    assertEqual(download.suggestedFilename(), "account-export.json", "file name");
+    const text = await readFile(await download.path(), "utf8");
+    const data = JSON.parse(text);
+    assertEqual(data.profile.email, signedUp, "the export's profile");
+    assertEqual(/password_hash|refresh_token|\$argon2/.test(text), false, "no secret in the file");
+    await page.getByText("Saved account-export.json").waitFor();
     await page.context().close();
   });
 

@@ -1,7 +1,9 @@
 // `npm run test:browser`: the built SDK (sdk/dist/index.js) in two tabs of headless Chromium, then the
 // web console (console-checks.mjs), against the Worker's bundle (its static assets and console
 // included) in Miniflare behind a small page server on 127.0.0.1 that serves the SDK's test page and
-// passes everything else to the Worker, counting the refresh requests that reach it.
+// passes everything else to the Worker, counting the refresh requests that reach it. Then passkeys
+// (passkey-checks.mjs) on the same server opened as http://localhost:<port>, and the
+// reauthentication prompt on a second Worker whose sign-ins stop being recent after a few seconds.
 // Ends with "N passed, M failed" (read by .ci/run).
 import { createServer } from "node:http";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -10,6 +12,7 @@ import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { buildBundle, root, startServer } from "../../bench/bench-server.mjs";
 import { consoleChecks, SCREENSHOTS } from "./console-checks.mjs";
+import { passkeyChecks } from "./passkey-checks.mjs";
 
 const CHROMIUM = "/usr/bin/chromium";
 // Short enough to wait out in a test, long enough that a token just refreshed cannot expire again
@@ -18,6 +21,9 @@ const ACCESS_TTL_SECONDS = 8;
 // Refreshes are held this long at the page server, so that the second tab's call surely starts while
 // the first tab's refresh is in flight.
 const REFRESH_DELAY_MS = 300;
+// The second Worker, for the reauthentication prompt: a sign-in this old (instead of 10 minutes) is
+// no longer recent, so the check waits it out rather than faking the clock or the server.
+const REAUTH_MAX_AGE_SECONDS = 8;
 
 const sdkFile = join(root, "sdk/dist/index.js");
 if (!existsSync(sdkFile)) throw new Error("sdk/dist/index.js is missing: run `npm run build:sdk` first");
@@ -26,7 +32,7 @@ const work = mkdtempSync(join(tmpdir(), "edge-auth-browser-"));
 const delivered = [];
 let refreshes = 0;
 const results = [];
-let mf, server, browser;
+let mf, server, browser, reauthMf, reauthServer;
 
 async function check(name, fn) {
   try {
@@ -51,7 +57,7 @@ function assertEqual(actual, expected, what) {
   if (JSON.stringify(actual) !== JSON.stringify(expected)) throw new Error(`${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
 }
 
-async function proxy(req, res) {
+async function proxy(req, res, mf) {
   const chunks = [];
   for await (const chunk of req) chunks.push(chunk);
   const url = new URL(req.url, `http://${req.headers.host}`);
@@ -70,14 +76,23 @@ async function proxy(req, res) {
   res.end(body);
 }
 
-function pageServer() {
+/** `worker()`: the Miniflare this server passes requests to (started once the server's port is known). */
+function pageServer(worker) {
   const page = readFileSync(new URL("page.html", import.meta.url));
   return createServer((req, res) => {
     if (req.url === "/sdk-test") return void res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" }).end(page);
     if (req.url === "/sdk/index.js") return void res.writeHead(200, { "Content-Type": "text/javascript" }).end(readFileSync(sdkFile));
-    proxy(req, res).catch((err) => res.writeHead(502).end(String(err)));
+    proxy(req, res, worker()).catch((err) => res.writeHead(502).end(String(err)));
   });
 }
+
+const listen = async (s) => {
+  await new Promise((resolve) => s.listen(0, "127.0.0.1", resolve));
+  return s.address().port;
+};
+const onLog = (line) => {
+  if (line.startsWith("[delivery] ")) delivered.push(JSON.parse(line.slice("[delivery] ".length)));
+};
 
 function lastCode(email) {
   const msg = delivered.filter((m) => m.to === email).at(-1);
@@ -96,19 +111,31 @@ async function waitFor(what, predicate, ms = 5000) {
 
 try {
   // The page server first: its origin is the console's, where emailed links must land.
-  server = pageServer();
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const origin = `http://127.0.0.1:${server.address().port}`;
+  server = pageServer(() => mf);
+  const port = await listen(server);
+  const origin = `http://127.0.0.1:${port}`;
+  // Browsers refuse an IP address as a WebAuthn RP ID: the passkey checks open the same server as
+  // http://localhost:<port> (RP ID `localhost`, as in local development).
+  const passkeyOrigin = `http://localhost:${port}`;
+  const webauthn = (o) => ({ WEBAUTHN_RP_ID: "localhost", WEBAUTHN_ORIGINS: o });
 
   console.log("[test:browser] building the Worker's bundle");
+  const bundleDir = buildBundle(join(work, "bundle"));
   mf = await startServer({
-    bundleDir: buildBundle(join(work, "bundle")),
+    bundleDir,
     persistDir: join(work, "state"),
     port: 0,
-    vars: { ACCESS_TOKEN_TTL_SECONDS: String(ACCESS_TTL_SECONDS), PUBLIC_BASE_URL: origin, FRONTEND_URL: origin },
-    onLog: (line) => {
-      if (line.startsWith("[delivery] ")) delivered.push(JSON.parse(line.slice("[delivery] ".length)));
-    },
+    vars: { ACCESS_TOKEN_TTL_SECONDS: String(ACCESS_TTL_SECONDS), PUBLIC_BASE_URL: origin, FRONTEND_URL: origin, ...webauthn(passkeyOrigin) },
+    onLog,
+  });
+  reauthServer = pageServer(() => reauthMf);
+  const reauthOrigin = `http://localhost:${await listen(reauthServer)}`;
+  reauthMf = await startServer({
+    bundleDir,
+    persistDir: join(work, "state-reauth"),
+    port: 0,
+    vars: { PUBLIC_BASE_URL: reauthOrigin, FRONTEND_URL: reauthOrigin, REAUTH_MAX_AGE_SECONDS: String(REAUTH_MAX_AGE_SECONDS), ...webauthn(reauthOrigin) },
+    onLog,
   });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -164,13 +191,16 @@ try {
     accessTtlSeconds: ACCESS_TTL_SECONDS,
     db: await mf.getD1Database("DB"),
   });
+  await passkeyChecks({ browser, check, assertEqual, waitFor, delivered, passkeyOrigin, reauthOrigin, reauthMaxAgeSeconds: REAUTH_MAX_AGE_SECONDS });
 } catch (err) {
   results.push({ name: "setup", ok: false });
   console.log(`  ✗ setup\n    ${err?.stack ?? err}`);
 } finally {
   await browser?.close();
   server?.close();
+  reauthServer?.close();
   await mf?.dispose();
+  await reauthMf?.dispose();
   rmSync(work, { recursive: true, force: true });
 }
 

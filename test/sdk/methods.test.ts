@@ -6,6 +6,7 @@ import { AuthError } from "../../sdk/src/index";
 import snapshot from "../../sdk/openapi.json";
 import { browserSignIn, newGoogleAccount, googleIdToken } from "../helpers/google-fake";
 import {
+  emailChangeCode,
   lastCode,
   lastLinkToken,
   lastSmsCode,
@@ -125,9 +126,26 @@ describe("SDK methods against the Worker", () => {
     const account = newGoogleAccount();
     expect((await client.googleSignIn({ id_token: await googleIdToken(account) })).user.email).toBe(account.email);
     expect(await client.googleStartUrl()).toContain("/api/v1/auth/google/start?device_id=sdk-browser");
+    expect(await client.googleStartUrl(undefined, { role: "PROVIDER" })).toContain("device_id=sdk-browser&role=PROVIDER");
+    const providerPhone = uniquePhone();
+    await client.sendPhoneOtp({ phone: providerPhone });
+    expect((await client.verifyPhoneOtp({ phone: providerPhone, otp: lastSmsCode(providerPhone), role: "PROVIDER" })).user.role).toBe("PROVIDER");
     const { exchangeCode } = await browserSignIn(account, "sdk-browser");
     expect((await client.googleExchange({ code: exchangeCode })).created).toBe(false);
     expect((await client.getSession())?.user?.email).toBe(account.email);
+  });
+
+  it("lists the ways in, links a Google account and removes it, refuses to remove the last way in", async () => {
+    const { client } = tracked({ deviceId: "sdk-identities" });
+    const user = await signedInUser({}, "sdk-identities");
+    await client.setSession(tokenResponse(user.tokens));
+    expect((await client.identities()).identities.map((i) => i.type)).toEqual(["password", "email_code"]);
+    const account = newGoogleAccount();
+    const linked = await client.linkGoogle({ id_token: await googleIdToken(account) });
+    expect(linked.identity).toMatchObject({ type: "google", email: account.email });
+    expect(await client.unlinkIdentity("google")).toBeUndefined();
+    await expect(client.unlinkIdentity("google")).rejects.toMatchObject({ status: 404, code: "identity_not_found" });
+    await expect(client.unlinkIdentity("password")).rejects.toMatchObject({ status: 409, code: "last_sign_in_method" });
   });
 
   it("signs in with an emailed code", async () => {
@@ -176,6 +194,21 @@ describe("SDK methods against the Worker", () => {
     // An app route through client.fetch: the Bearer token gets the CUSTOMER past 401 to the role check.
     const res = await a.client.fetch("http://auth.test/api/v1/provider/dashboard");
     expect(res.status).toBe(403);
+  });
+
+  it("exports the account and downloads a KYC file through the export's link", async () => {
+    const { client } = tracked();
+    await client.verifyEmail(await pendingSignUp());
+    await client.submitKyc({ document_type: "passport", front: new Blob([PNG]) });
+    const exported = await client.exportAccount();
+    expect(exported.profile.id).toBe((await client.me()).id);
+    const front = exported.kyc_applications[0]!.documents[0]!;
+    const file = await client.downloadExportedDocument(front.download_url);
+    expect(new Uint8Array(await file.arrayBuffer())).toEqual(PNG);
+    await expect(client.downloadExportedDocument(front.download_url.replace(/sig=[^&]+/, `sig=${"A".repeat(43)}`))).rejects.toMatchObject({
+      status: 403,
+      code: "invalid_download_link",
+    });
   });
 
   it("enrols an authenticator app, signs in through the second step (MFA_REQUIRED), renews codes and removes it", async () => {
@@ -272,6 +305,24 @@ describe("SDK methods against the Worker", () => {
     expect(await admin.admin.deleteUser(other.tokens.user.id)).toBeUndefined();
     const gone = await admin.admin.deleteUser(other.tokens.user.id).catch((err: unknown) => err);
     expect((gone as AuthError).code).toBe("user_not_found");
+  });
+
+  it("changes the account: proves an email and a new number, sets a first password (a phone sign-up)", async () => {
+    const { client } = tracked({ deviceId: "sdk-account" });
+    const phone = uniquePhone();
+    await client.sendPhoneOtp({ phone });
+    await client.verifyPhoneOtp({ phone, otp: lastSmsCode(phone) });
+
+    const email = uniqueEmail("sdk-change");
+    expect((await client.changeEmail({ new_email: email })).email).toBe(email);
+    expect(await client.confirmEmailChange({ code: emailChangeCode(email) })).toMatchObject({ email, is_email_verified: true });
+
+    const next = uniquePhone();
+    expect((await client.changePhone({ phone: next })).phone).toBe(next);
+    expect(await client.confirmPhoneChange({ otp: lastSmsCode(next) })).toMatchObject({ phone: next, is_phone_verified: true });
+
+    expect((await client.setPassword({ new_password: `${PASSWORD} first` })).message).toBeTypeOf("string");
+    await expect(client.setPassword({ new_password: `${PASSWORD} again` })).rejects.toMatchObject({ status: 409, code: "password_exists" });
   });
 
   it("reached every operation of /openapi.json meant for clients", () => {

@@ -13,9 +13,11 @@ import { authed, call, enrolTotp, makeAdmin, moveClock, post, registerPasskey, r
  * pass: the caller reaches the handler (any answer but 401/403, and no server error);
  * unauthenticated: 401 invalid_access_token with a bare Bearer challenge (no token sent); forbidden / kyc_required: 403 with that code;
  * session_not_found / passkey_not_found: 404, another user's session or passkey is not even admitted to exist;
- * signed: public but signed, never asks for a bearer token, a missing signature is 401 invalid_signature.
+ * signed: public but signed, never asks for a bearer token, a missing signature is 401 invalid_signature;
+ * signed_link: a link whose query carries its signature: never asks for a bearer token (a token is no
+ * substitute); asked with a well-formed wrong signature, it is 403 invalid_download_link for everyone.
  */
-type Outcome = "pass" | "unauthenticated" | "forbidden" | "kyc_required" | "session_not_found" | "passkey_not_found" | "signed";
+type Outcome = "pass" | "unauthenticated" | "forbidden" | "kyc_required" | "session_not_found" | "passkey_not_found" | "signed" | "signed_link";
 
 type Entry = {
   anonymous: Outcome;
@@ -42,6 +44,7 @@ const ADMIN_ONLY: Entry = { anonymous: "unauthenticated", customer: "forbidden",
 const ADMIN_ONLY_BY_ID: Entry = { ...ADMIN_ONLY, other: "forbidden" };
 const RECENT: Entry = { ...SIGNED_IN, recent: true };
 const SIGNED_WEBHOOK: Entry = { anonymous: "signed", customer: "signed", provider: "signed", admin: "signed" };
+const SIGNED_LINK: Entry = { anonymous: "signed_link", customer: "signed_link", provider: "signed_link", admin: "signed_link", other: "signed_link" };
 
 const MATRIX: Record<string, Entry> = {
   // Service (the root, outside /api/v1)
@@ -86,6 +89,9 @@ const MATRIX: Record<string, Entry> = {
   "POST /api/v1/users/me/mfa/totp/confirm": SIGNED_IN,
   "DELETE /api/v1/users/me/mfa/totp": RECENT,
   "POST /api/v1/users/me/mfa/recovery-codes": RECENT,
+  // Account
+  "GET /api/v1/users/me/export": SIGNED_IN,
+  "GET /api/v1/users/me/export/kyc-documents/{doc_id}": SIGNED_LINK,
   "POST /api/v1/auth/mfa/verify": PUBLIC,
   "POST /api/v1/auth/mfa/passkey/options": PUBLIC,
   // Passkeys
@@ -95,9 +101,18 @@ const MATRIX: Record<string, Entry> = {
   // The matrix's body ({}) lacks `name`: refused before the passkey is looked up, and never 401/403.
   "PATCH /api/v1/users/me/passkeys/{id}": { ...SIGNED_IN, other: "pass", ids: "passkey" },
   "DELETE /api/v1/users/me/passkeys/{id}": { ...RECENT, other: "passkey_not_found", ids: "passkey" },
+  "POST /api/v1/users/me/email": RECENT,
+  "POST /api/v1/users/me/email/confirm": SIGNED_IN,
+  "POST /api/v1/users/me/phone": SIGNED_IN,
+  "POST /api/v1/users/me/phone/confirm": SIGNED_IN,
+  "POST /api/v1/users/me/password": RECENT,
   "POST /api/v1/auth/passkey/options": PUBLIC,
   "POST /api/v1/auth/passkey/verify": PUBLIC,
   "POST /api/v1/auth/reauthenticate/options": SIGNED_IN,
+  // Identities: the path's {type} gets a random UUID, refused as a type (400), never 401/403.
+  "GET /api/v1/users/me/identities": SIGNED_IN,
+  "POST /api/v1/users/me/identities/google": RECENT,
+  "DELETE /api/v1/users/me/identities/{type}": { ...RECENT, other: "pass" },
   // KYC
   "POST /api/v1/kyc/submit": SIGNED_IN,
   "GET /api/v1/kyc/status": SIGNED_IN,
@@ -187,7 +202,7 @@ async function keepSignedIn(caller: Caller): Promise<void> {
 }
 
 function fillPath(path: string, entry: Entry, owner: Caller): string {
-  return path.replace(/\{[^}]+\}/g, () =>
+  const filled = path.replace(/\{[^}]+\}/g, () =>
     entry.ids === "session"
       ? owner.sessionId
       : entry.ids === "user"
@@ -196,6 +211,8 @@ function fillPath(path: string, entry: Entry, owner: Caller): string {
           ? owner.passkeyId
           : crypto.randomUUID(),
   );
+  // A signed link is asked with a signature of the right form that the service never made.
+  return entry.anonymous === "signed_link" ? `${filled}?expires=${Math.floor(Date.now() / 1000) + 300}&sig=${"A".repeat(43)}` : filled;
 }
 
 async function request(method: string, path: string, token: string | null): Promise<Response> {
@@ -235,6 +252,9 @@ async function expectOutcome(res: Response, outcome: Outcome, label: string): Pr
       expect(code, label).not.toBe("invalid_access_token");
       if (res.status === 401) expect(code, label).toBe("invalid_signature");
       else expect([400, 415, 503], `${label}: ${JSON.stringify(seen)}`).toContain(res.status);
+      return;
+    case "signed_link":
+      expect(seen, label).toEqual({ status: 403, code: "invalid_download_link" });
       return;
   }
 }

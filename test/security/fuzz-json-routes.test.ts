@@ -63,6 +63,10 @@ describe("fuzzing every JSON route", () => {
     expect(operations.map((o) => o.path)).toContain("/api/v1/auth/login");
     expect(operations.map((o) => o.path)).toEqual(expect.arrayContaining(["/api/v1/auth/email/send-code", "/api/v1/auth/email/verify-code"]));
     expect(operations).toContainEqual({ method: "post", path: "/api/v1/auth/reauthenticate", bearer: true });
+    expect(operations).toContainEqual({ method: "post", path: "/api/v1/users/me/identities/google", bearer: true });
+    for (const path of ["/users/me/email", "/users/me/email/confirm", "/users/me/phone", "/users/me/phone/confirm", "/users/me/password"]) {
+      expect(operations).toContainEqual({ method: "post", path: `/api/v1${path}`, bearer: true });
+    }
   });
 
   it("arbitrary JSON values never cause a 5xx and never change data when refused", async () => {
@@ -81,7 +85,7 @@ describe("fuzzing every JSON route", () => {
   });
 
   it("objects with the right field names but wrong types or huge strings are refused cleanly", async () => {
-    const fieldNames = ["email", "password", "full_name", "code", "device_id", "refresh_token", "token", "phone", "otp", "id_token", "new_password", "current_password", "role", "is_active", "reason", "username", "profile_picture", "totp", "mfa_token", "method"];
+    const fieldNames = ["email", "password", "full_name", "code", "device_id", "refresh_token", "token", "phone", "otp", "id_token", "new_password", "current_password", "role", "is_active", "reason", "username", "profile_picture", "totp", "mfa_token", "method", "new_email"];
     const wrongValue = fc.oneof(
       fc.integer(),
       fc.double(),
@@ -126,6 +130,26 @@ describe("fuzzing every JSON route", () => {
         if (status >= 400) expect(await snapshot()).toEqual(before);
       }
     }
+  });
+
+  it("the export's signed document link refuses arbitrary ids, expiries and signatures cleanly, and serves nothing", async () => {
+    const text = fc.oneof(fc.string({ maxLength: 60 }), fc.string({ unit: "grapheme", maxLength: 20 }), fc.uuid(), fc.constant(""));
+    const expiry = fc.oneof(fc.integer().map(String), fc.double().map(String), text, fc.constant(String(Math.floor(Date.now() / 1000) + 300)));
+    const signature = fc.oneof(text, fc.base64String({ minLength: 40, maxLength: 48 }), fc.constant("A".repeat(43)));
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.uuid(), text), expiry, signature, async (docId, expires, sig) => {
+        const query = new URLSearchParams({ expires, sig });
+        const path = `/api/v1/users/me/export/kyc-documents/${encodeURIComponent(docId)}?${query}`;
+        const res = await call(`http://auth.test${path}`);
+        expect(res.status, path).not.toBe(200);
+        await expectRefusedCleanly(res, path);
+      }),
+      { numRuns: 60 },
+    );
+    const exported = await call("http://auth.test/api/v1/users/me/export?format=xml&sections=%00", { headers: { Authorization: `Bearer ${token}` } });
+    expect(exported.status).toBe(200);
+    expect(exported.headers.get("Cache-Control")).toBe("no-store");
+    await exported.arrayBuffer();
   });
 });
 

@@ -1,4 +1,5 @@
 import { auth } from "../auth";
+import { withReauth } from "../reauth";
 import { field, form, h, showError } from "../dom";
 import { navigate } from "../router";
 
@@ -17,7 +18,7 @@ export function deleteAccountSection(me: { email?: string | null }): HTMLElement
       showError(el, { detail: `Type ${CONFIRM_WORD}${me.email ? " or your email address" : ""} to delete your account.` });
       return;
     }
-    await auth.deleteAccount();
+    await withReauth(() => auth.deleteAccount());
     navigate("/login", true);
   });
   deletion.querySelector<HTMLButtonElement>("button[type=submit]")?.classList.add("danger");

@@ -1,10 +1,12 @@
 import { auth } from "../auth";
 import { field, form, h, showError } from "../dom";
+import { withReauth } from "../reauth";
+import { fillPasskeys } from "./account-passkeys";
 
-/** Where the passkeys list is mounted (passkeys come with a later change). */
+/** Where the passkeys list is mounted (pages/account-passkeys.ts). */
 export const PASSKEYS_MOUNT = "passkeys-section";
 
-/** The Security part of /account (`/account#security`): the authenticator app and recovery codes. */
+/** The Security part of /account (`/account#security`): the authenticator app, recovery codes, passkeys. */
 export async function securitySection(): Promise<HTMLElement> {
   const section = h("section", { "aria-label": "Security" });
   await fill(section);
@@ -15,13 +17,14 @@ async function fill(section: HTMLElement): Promise<void> {
   const status = await auth.mfaStatus();
   const error = h("p", { class: "error", role: "alert", "data-form-error": true });
   const totpBox = h("div", { class: "stack" });
+  const passkeys = h("div", { id: PASSKEYS_MOUNT, class: "stack" });
   const button = (text: string, cls: string | undefined, onClick: () => Promise<void>) => {
     const b = h("button", { type: "button", class: cls }, text);
     b.addEventListener("click", async () => {
       b.disabled = true;
       error.textContent = "";
-      // A 403 reauthentication_required is shown as its detail, like any other problem.
-      await onClick().catch((err: unknown) => showError(section, err));
+      // An old sign-in (403 reauthentication_required) first asks the user to confirm it's them.
+      await withReauth(onClick).catch((err: unknown) => showError(section, err));
       b.disabled = false;
     });
     return b;
@@ -46,8 +49,9 @@ async function fill(section: HTMLElement): Promise<void> {
     status.required && !status.totp && !status.passkeys ? h("p", { class: "error" }, "Your role needs a second factor: set one up to use the admin pages.") : "",
     actions,
     totpBox,
-    h("div", { id: PASSKEYS_MOUNT }),
+    passkeys,
   );
+  await fillPasskeys(passkeys);
 }
 
 /** The QR code (an image of the server's SVG, never inserted as markup), the secret as text, the first code. */
@@ -64,7 +68,7 @@ async function enrol(section: HTMLElement, box: HTMLElement): Promise<void> {
       "Verify",
       [field("Authenticator code", "code", { inputmode: "numeric", autocomplete: "one-time-code", pattern: "[0-9]{6}", maxlength: "6", required: true })],
       async (v) => {
-        const { recovery_codes } = await auth.confirmTotp({ code: v.code!.trim() });
+        const { recovery_codes } = await withReauth(() => auth.confirmTotp({ code: v.code!.trim() }));
         showCodes(section, "Your authenticator app is on.", recovery_codes);
       },
     ),

@@ -1,12 +1,16 @@
 import { auth } from "../auth";
-import { field, form, h, render, showError } from "../dom";
+import { field, form, h, render, showError, when } from "../dom";
+import { withReauth } from "../reauth";
 import { navigate, requireSession } from "../router";
+import { contactSection } from "./account-contact";
 import { deleteAccountSection } from "./account-delete";
 import { securitySection } from "./account-security";
+import { identitiesSection } from "./account-identities";
+import { exportSection } from "./account-export";
 
 export async function accountPage(): Promise<void> {
   await requireSession();
-  const [me, { sessions }, security] = await Promise.all([auth.me(), auth.sessions(), securitySection()]);
+  const [me, { sessions }, security, identities] = await Promise.all([auth.me(), auth.sessions(), securitySection(), identitiesSection()]);
   const signOut = h("button", { type: "button", class: "secondary" }, "Sign out");
   const everywhere = h("button", { type: "button", class: "danger" }, "Sign out everywhere");
   const actions = h("section", { "aria-label": "Sign out" }, h("p", { class: "error", role: "alert", "data-form-error": true }), h("div", { class: "row" }, signOut, everywhere));
@@ -32,6 +36,8 @@ export async function accountPage(): Promise<void> {
       const user = await auth.updateProfile({ full_name: v.full_name! });
       saved.textContent = `Saved: ${user.full_name ?? ""}`;
     }),
+    h("h2", {}, "Email, phone and password"),
+    contactSection(me),
     h("h2", {}, "Sessions"),
     h("section", { "aria-label": "Sessions" }, sessionList(sessions)),
     actions,
@@ -39,6 +45,10 @@ export async function accountPage(): Promise<void> {
     passwordForm(),
     h("h2", { id: "security" }, "Security"),
     security,
+    h("h2", { id: "identities" }, "Sign-in methods"),
+    identities,
+    h("h2", { id: "data" }, "Your data"),
+    exportSection(),
     h("h2", {}, "Delete account"),
     deleteAccountSection(me),
   );
@@ -83,19 +93,12 @@ function passwordForm(): HTMLFormElement {
       done,
     ],
     async (v, f) => {
-      const change = () => auth.changePassword({ current_password: v.current_password!, new_password: v.new_password! });
-      try {
-        await change();
-      } catch (err) {
-        // Signed in more than 10 minutes ago: the current password typed here is the fresh proof.
-        if ((err as { code?: string }).code !== "reauthentication_required") throw err;
-        await auth.reauthenticate({ password: v.current_password! });
-        await change();
-      }
+      // Signed in more than 10 minutes ago: the current password typed here is the fresh proof.
+      await withReauth(() => auth.changePassword({ current_password: v.current_password!, new_password: v.new_password! }), {
+        password: v.current_password!,
+      });
       f.reset();
       done.textContent = "Password changed. Your other sessions were signed out.";
     },
   );
 }
-
-const when = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleString() : "never");

@@ -1,5 +1,6 @@
 import { auth, RESEND_SECONDS } from "../auth";
 import { countdown, field, form, h, render, showError } from "../dom";
+import { usePasskey } from "../passkey";
 import { afterSignIn } from "./after-sign-in";
 
 export async function loginPage(): Promise<void> {
@@ -9,8 +10,19 @@ export async function loginPage(): Promise<void> {
     : query.has("reset")
       ? "Your password was changed. Sign in with the new one."
       : "";
+  // The sign-up page's choice, for accounts that phone or Google creates: used only by a first sign-in.
+  const role = h(
+    "fieldset",
+    {},
+    h("legend", {}, "New to the service? Account type"),
+    h("label", {}, h("input", { type: "radio", name: "new-account-role", value: "CUSTOMER", checked: true }), "Customer"),
+    h("label", {}, h("input", { type: "radio", name: "new-account-role", value: "PROVIDER" }), "Provider"),
+  );
+  const chosenRole = () => (role.querySelector<HTMLInputElement>("input:checked")?.value === "PROVIDER" ? "PROVIDER" : "CUSTOMER");
   const google = h("button", { type: "button", class: "secondary" }, "Continue with Google");
-  google.addEventListener("click", async () => location.assign(await auth.googleStartUrl(`${location.origin}/auth/callback`)));
+  google.addEventListener("click", async () =>
+    location.assign(await auth.googleStartUrl(`${location.origin}/auth/callback`, { role: chosenRole() })),
+  );
   render(
     "Sign in",
     note ? h("p", { class: "ok", role: "status" }, note) : "",
@@ -23,13 +35,28 @@ export async function loginPage(): Promise<void> {
       async (v) => afterSignIn(await auth.login({ email: v.email!, password: v.password!, device_name: deviceName() })),
     ),
     h("p", {}, h("a", { href: "/forgot-password" }, "Forgot your password?"), " · ", h("a", { href: "/signup" }, "Create an account")),
+    h("h2", {}, "With a passkey"),
+    passkeyForm(),
     h("h2", {}, "With a code by email"),
     emailCodeForm(),
+    role,
     h("h2", {}, "With your phone"),
-    phoneForm(),
+    phoneForm(chosenRole),
     h("h2", {}, "With Google"),
     google,
   );
+}
+
+/**
+ * A discoverable passkey: no username typed, the authenticator offers the passkeys it holds for this
+ * site. A passkey with user verification is two factors; the answer still goes through afterSignIn.
+ */
+function passkeyForm(): HTMLFormElement {
+  return form("Sign in with a passkey", [], async () => {
+    const { challenge_id, ...options } = await auth.passkeySignInOptions();
+    const credential = await usePasskey(options);
+    afterSignIn(await auth.passkeySignIn({ challenge_id, credential: credential, device_name: deviceName() }));
+  });
 }
 
 /**
@@ -73,14 +100,14 @@ function emailCodeForm(): HTMLElement {
 }
 
 /** The phone number first; then its six-digit code, with a resend button counting down. */
-function phoneForm(): HTMLElement {
+function phoneForm(chosenRole: () => "CUSTOMER" | "PROVIDER"): HTMLElement {
   const box = h("div", {});
   let phone = "";
   const resend = h("button", { type: "button", class: "secondary" }, "Send code again");
   const codeForm = form(
     "Verify",
     [field("Verification code", "otp", { inputmode: "numeric", autocomplete: "one-time-code", pattern: "[0-9]{6}", maxlength: "6", required: true })],
-    async (v) => afterSignIn(await auth.verifyPhoneOtp({ phone, otp: v.otp!.trim(), device_name: deviceName() })),
+    async (v) => afterSignIn(await auth.verifyPhoneOtp({ phone, otp: v.otp!.trim(), device_name: deviceName(), role: chosenRole() })),
   );
   const send = async () => {
     const sent = await auth.sendPhoneOtp({ phone });
