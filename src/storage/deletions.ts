@@ -80,7 +80,7 @@ export async function findDeletion(db: Db, userId: string): Promise<{ deletion: 
 export type ErasedAudit = typeof auditEvents.$inferInsert;
 
 /** Keys of details that carry an address; removed from every audit row about the user. */
-const ADDRESS_KEYS = ["$.email", "$.phone", "$.unverified_email", "$.new_email", "$.old_email"];
+const ADDRESS_KEYS = ["$.email", "$.phone", "$.unverified_email", "$.new_email", "$.old_email", "$.new_phone", "$.old_phone"];
 
 /**
  * Erases the user's rows in one batch: KYC records, identities, passkeys, second factors, sessions,

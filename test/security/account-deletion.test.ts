@@ -8,6 +8,14 @@ import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   adminUser,
+  auditDetailsOf,
+  confirmEmailChange,
+  confirmPhoneChange,
+  emailChangeCode,
+  lastSmsCode,
+  phoneUser,
+  requestEmailChange,
+  requestPhoneChange,
   authed,
   customerUser,
   deleteMe,
@@ -112,6 +120,21 @@ describe("DELETE /users/me", () => {
     const again = await phoneSignIn(phone);
     expect(again.status).toBe(200);
     expect((await again.json<Json>()).user.id).not.toBe(tokens.user.id);
+  });
+
+  it("an account that changed its email and phone: the audit rows of the changes keep neither address", async () => {
+    const user = await phoneUser();
+    const email = `changed-${crypto.randomUUID().slice(0, 8)}@example.com`;
+    expect((await requestEmailChange(user.token, email)).status).toBe(202);
+    expect((await confirmEmailChange(user.token, emailChangeCode(email))).status).toBe(200);
+    const next = uniquePhone();
+    expect((await requestPhoneChange(user.token, next)).status).toBe(200);
+    expect((await confirmPhoneChange(user.token, lastSmsCode(next))).status).toBe(200);
+    await auditDetailsOf("email.changed", user.id);
+    await auditDetailsOf("phone.changed", user.id);
+
+    expect((await deleteMe(user.token)).status).toBe(204);
+    await expectNothingHolds([email, user.phone, next], [`user:${user.id}`, `email:${email}`, `phone:${next}`]);
   });
 
   it("needs a recent sign-in: a token signed in 11 minutes ago deletes nothing", async () => {
