@@ -15,6 +15,18 @@ const secrets = devSecrets("test");
 // and the .dev.vars `npm start` makes of one written before it held development vars (secrets only),
 // read back as wrangler reads it.
 const wranglerVars = unstable_readConfig({ config: "./wrangler.toml" }).vars;
+// And [env.production] as `wrangler deploy --env production` reads it: its vars, CPU limit and bindings.
+const production = unstable_readConfig({ config: "./wrangler.toml", env: "production" });
+const productionConfig = {
+  vars: production.vars,
+  cpuMs: production.limits?.cpu_ms,
+  bindings: [
+    ...production.d1_databases.map((b: { binding: string }) => b.binding),
+    ...production.kv_namespaces.map((b: { binding: string }) => b.binding),
+    ...production.r2_buckets.map((b: { binding: string }) => b.binding),
+    ...production.durable_objects.bindings.map((b: { name: string }) => b.name),
+  ],
+};
 const olderDevVars = Object.entries(devSecrets("older") as Record<string, string>)
   .map(([name, value]) => `${name}='${value}'`)
   .join("\n");
@@ -38,6 +50,7 @@ export default defineConfig({
           // A second key, for the key-rotation test (never configured by default).
           TEST_NEXT_SIGNING_KEY: JSON.stringify(signingJwk("test-next")),
           TEST_WRANGLER_VARS: JSON.stringify(wranglerVars),
+          TEST_PRODUCTION_CONFIG: JSON.stringify(productionConfig),
           TEST_DEV_VARS: JSON.stringify(devVarsAfterStart),
         },
       },

@@ -11,6 +11,7 @@ import { problemResponse } from "./http/problem";
 import { setFinalHeaders } from "./http/response-headers";
 import { htmlSecurityHeaders } from "./middleware/html-security-headers";
 import { requestId } from "./middleware/request-id";
+import { accountDeletionRoutes, adminDeletionRoutes } from "./routes/account-deletion";
 import { accountExportRoutes } from "./routes/account-export";
 import { accountChangeRoutes } from "./routes/account-changes";
 import { adminRoutes } from "./routes/admin";
@@ -91,7 +92,9 @@ const api = new Hono<AppEnv>({ strict: false })
   .route("/kyc", kycRoutes)
   .route("/admin/kyc", adminKycRoutes)
   .route("/provider", providerRoutes)
-  .route("/admin", adminRoutes);
+  .route("/admin", adminRoutes)
+  .route("/users", accountDeletionRoutes)
+  .route("/admin", adminDeletionRoutes);
 
 app.route("/api/v1", api);
 

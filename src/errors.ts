@@ -43,7 +43,7 @@ export const ERRORS = {
   already_decided: { status: 409, title: "The KYC application was already decided" },
   identity_in_use: { status: 409, title: "This identity is linked to another account" },
   last_sign_in_method: { status: 409, title: "This is the account's last way to sign in" },
-  last_admin: { status: 409, title: "The last active administrator cannot be demoted or deactivated" },
+  last_admin: { status: 409, title: "The last active administrator cannot be demoted, deactivated or deleted" },
   payload_too_large: { status: 413, title: "Request body too large" },
   too_many_attempts: { status: 429, title: "Too many attempts" },
   rate_limited: { status: 429, title: "Too many requests" },

@@ -14,4 +14,5 @@ export * from "./helpers/mfa";
 export * from "./helpers/email-code";
 export * from "./helpers/passkeys";
 export * from "./helpers/step-up";
+export * from "./helpers/erasure";
 export * from "./helpers/account-changes";

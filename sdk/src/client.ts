@@ -239,6 +239,17 @@ export function createAuthClient(options: AuthClientOptions) {
     unlinkIdentity: (type: "google" | "phone" | "password") =>
       call("delete", "/api/v1/users/me/identities/{type}", true)({ params: { type } }),
     updateProfile: (body: Body<"/api/v1/users/me", "patch">) => call("patch", "/api/v1/users/me", true)({ body }),
+    /**
+     * Deletes the signed-in user's account (needs a recent sign-in: reauthenticate first on 403
+     * reauthentication_required); the local session is cleared (SIGNED_OUT). Nothing is cleared when
+     * the server refuses.
+     */
+    async deleteAccount() {
+      await store.settled();
+      const r = await call("delete", "/api/v1/users/me", true)();
+      await store.clear();
+      return r;
+    },
     submitKyc(files: KycFiles) {
       const form = new FormData();
       for (const [name, value] of Object.entries(files)) if (value != null) form.append(name, value as Blob | string);
@@ -251,6 +262,8 @@ export function createAuthClient(options: AuthClientOptions) {
         call("patch", "/api/v1/admin/users/{id}", true)({ params: { id }, body }),
       revokeSessions: (id: string) => call("post", "/api/v1/admin/users/{id}/revoke-sessions", true)({ params: { id } }),
       resetMfa: (id: string) => call("post", "/api/v1/admin/users/{id}/mfa/reset", true)({ params: { id } }),
+      /** Deletes a user's account, erased as deleteAccount() erases one's own; audited. */
+      deleteUser: (id: string) => call("delete", "/api/v1/admin/users/{id}", true)({ params: { id } }),
       kyc: (query: Query<"/api/v1/admin/kyc", "get"> = {}) => call("get", "/api/v1/admin/kyc", true)({ query }),
       kycApplication: (id: string) => call("get", "/api/v1/admin/kyc/{id}", true)({ params: { id } }),
       /** The document's bytes, with their checked content type. */

@@ -29,6 +29,8 @@ export type AuditAction =
   | "admin.role_changed"
   | "admin.activation_changed"
   | "admin.sessions_revoked"
+  | "admin.user_deleted"
+  | "account.deleted"
   | "kyc.submitted"
   | "kyc.approved"
   | "kyc.rejected"

@@ -68,8 +68,11 @@ export type WebAuthnChallenges = Pick<Rpc, "putWebAuthnChallenge" | "takeWebAuth
 /** The one KYC upload in flight (a user's store only). */
 export type Uploads = Pick<Rpc, "claimUpload" | "releaseUpload">;
 
-export type UserSubject = Sessions & Codes & Limits & Uploads & SecondStep & WebAuthnChallenges;
-export type AddressSubject = Codes & Limits;
+/** Erasing what a subject's store holds, when its account is deleted (src/domain/account-deletion.ts). */
+export type Erasure = Pick<Rpc, "heldLinks" | "forget">;
+
+export type UserSubject = Sessions & Codes & Limits & Uploads & SecondStep & WebAuthnChallenges & Erasure;
+export type AddressSubject = Codes & Limits & Erasure;
 
 /** Each subject's SubjectStore, by what it stands for (src/durable/subjects.ts names them). */
 export interface Subjects {
@@ -95,6 +98,12 @@ export interface Links {
   put(kind: LinkKind, hash: string, value: string, ttlSeconds: number): Promise<void>;
   get(kind: LinkKind, hash: string): Promise<string | null>;
   delete(kind: LinkKind, hash: string): Promise<void>;
+  /**
+   * Deletes every emailed-link record (`verify`, `reset`) that names one of `addresses`, including
+   * links whose code was used instead (they live until their TTL): an account's deletion. Lists the
+   * live links of those two kinds, which expire within a day.
+   */
+  forgetAddresses(addresses: readonly string[]): Promise<number>;
 }
 
 /** The access-token denylist (src/storage/revocations.ts), which SubjectStore writes when it revokes. */

@@ -107,7 +107,7 @@ export async function confirmEmailChange(deps: Deps, userId: string, code: strin
   deps.audit({
     action: "email.changed",
     actorId: userId,
-    details: { from: previous, to: email, first_verified: previous === null },
+    details: { old_email: previous, new_email: email, first_verified: previous === null },
   });
   if (previous && previous !== email) noticeToOldAddress(deps, previous, now);
   return user;

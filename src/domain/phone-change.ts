@@ -97,7 +97,7 @@ export async function confirmPhoneChange(deps: Deps, userId: string, otp: string
     throw new AppError("phone_taken");
   }
   if (!user) throw new AppError("invalid_access_token");
-  deps.audit({ action: "phone.changed", actorId: userId, details: { from: before.phone, to: phone } });
+  deps.audit({ action: "phone.changed", actorId: userId, details: { old_phone: before.phone, new_phone: phone } });
   return user;
 }
 

@@ -314,6 +314,28 @@ export class SubjectStore extends DurableObject<Env> {
     this.#limits.releaseSlot({ name: KYC_UPLOAD_SLOT, holder: input.holder });
   }
 
+  // ---- erasure (src/domain/account-deletion.ts) -------------------------------------------------
+
+  /** The emailed links this subject's codes hold, by purpose: their KV records go before forget(). */
+  async heldLinks(): Promise<{ purpose: string; linkHash: string }[]> {
+    if (!this.#stored) return [];
+    return this.ctx.storage.sql
+      .exec<{ purpose: string; link_hash: string }>(`SELECT purpose, link_hash FROM codes WHERE link_hash IS NOT NULL`)
+      .toArray()
+      .map((r) => ({ purpose: r.purpose, linkHash: r.link_hash }));
+  }
+
+  /**
+   * Erases everything this object holds (an account's deletion): sessions, codes and their payloads,
+   * counters, challenges, its alarm. Idempotent. A user's sessions must be revoked first (setActive),
+   * so the KV denylist already refuses their access tokens.
+   */
+  async forget(): Promise<void> {
+    this.#stored = false;
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+  }
+
   // ---- housekeeping ----------------------------------------------------------------------------
 
   override async alarm(): Promise<void> {

@@ -1,7 +1,7 @@
 import { and, desc, eq, lt, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "./db";
 import { writingUsers } from "./hot-cache";
-import { users } from "./schema";
+import { deletions, users } from "./schema";
 import type { User } from "./users";
 import type { Position } from "../domain/pagination";
 
@@ -53,17 +53,19 @@ export async function patchRoleAndActivation(db: Db, id: string, patch: AdminPat
     ? sql`NOT (${users.role} = 'ADMIN' AND ${users.isActive} = 1 AND
         (SELECT COUNT(*) FROM users AS admins WHERE admins.role = 'ADMIN' AND admins.is_active = 1) <= 1)`
     : undefined;
+  // An account marked for deletion is gone for admins: it is never reactivated or changed.
+  const notDeleted = sql`NOT EXISTS (SELECT 1 FROM ${deletions} WHERE ${deletions.userId} = ${users.id})`;
   const changes: Partial<typeof users.$inferInsert> = { updatedAt: now };
   if (patch.role !== undefined) changes.role = patch.role;
   if (patch.isActive !== undefined) changes.isActive = patch.isActive;
   const [found, updated] = await writingUsers(
     [id],
     db.batch([
-      db.select().from(users).where(eq(users.id, id)),
+      db.select().from(users).where(and(eq(users.id, id), notDeleted)),
       db
         .update(users)
         .set(changes)
-        .where(and(eq(users.id, id), keepsAnAdmin))
+        .where(and(eq(users.id, id), notDeleted, keepsAnAdmin))
         .returning(),
     ]),
   );

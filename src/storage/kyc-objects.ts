@@ -48,3 +48,20 @@ export async function listKycObjects(
     cursor: page.truncated ? page.cursor : undefined,
   };
 }
+
+/**
+ * Deletes every object under `kyc/<user id>/` (an account's deletion): the prefix holds all of the
+ * user's documents, whether or not their rows were written. Returns how many were deleted.
+ */
+export async function deleteKycObjectsOfUser(bucket: R2Bucket, userId: string): Promise<number> {
+  let deleted = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await bucket.list({ prefix: `${KYC_PREFIX}${userId}/`, limit: 1000, ...(cursor ? { cursor } : {}) });
+    const keys = page.objects.map((o) => o.key);
+    if (keys.length > 0) await bucket.delete(keys);
+    deleted += keys.length;
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor);
+  return deleted;
+}

@@ -190,3 +190,15 @@ export const passkeys = sqliteTable(
   },
   (t) => [index("passkeys_user_idx").on(t.userId, t.createdAt)],
 );
+
+/**
+ * Accounts being erased (src/domain/account-deletion.ts): written in the same batch that disables
+ * the account, removed in the batch that erases its rows. Holds ids only, so a deletion interrupted
+ * at any step is found and finished by the daily housekeeping.
+ */
+export const deletions = sqliteTable("deletions", {
+  userId: text("user_id").primaryKey(),
+  requestedAt: integer("requested_at", { mode: "timestamp_ms" }).notNull(),
+  /** The user themselves or the admin who deleted them. */
+  requestedBy: text("requested_by").notNull(),
+});

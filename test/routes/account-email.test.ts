@@ -61,7 +61,7 @@ describe("email change", () => {
     expect((await post("/auth/login", { email: next, password: PASSWORD, device_id: "d" })).status).toBe(200);
     await expectProblem(await post("/auth/login", { email: user.email, password: PASSWORD, device_id: "d" }), 401, "invalid_credentials");
     expect(await auditDetailsOf("email.change_requested", user.id)).toEqual([{ email: next }]);
-    expect(await auditDetailsOf("email.changed", user.id)).toEqual([{ from: user.email, to: next, first_verified: false }]);
+    expect(await auditDetailsOf("email.changed", user.id)).toEqual([{ old_email: user.email, new_email: next, first_verified: false }]);
   });
 
   it("the code is single use, and a wrong code answers 400 invalid_code", async () => {
@@ -142,7 +142,7 @@ describe("a phone user's address", () => {
     const confirmed = await confirmEmailChange(user.token, emailChangeCode(given));
     expect(confirmed.status).toBe(200);
     expect(await confirmed.json<Json>()).toMatchObject({ email: given, is_email_verified: true, phone: user.phone, is_phone_verified: true });
-    expect(await auditDetailsOf("email.changed", user.id)).toEqual([{ from: null, to: given, first_verified: true }]);
+    expect(await auditDetailsOf("email.changed", user.id)).toEqual([{ old_email: null, new_email: given, first_verified: true }]);
 
     // With a password it is now a second way in: email and password.
     expect((await setFirstPassword(user.token, PASSWORD)).status).toBe(200);

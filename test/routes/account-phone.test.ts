@@ -47,7 +47,7 @@ describe("adding a phone number", () => {
     const confirmed = await confirmPhoneChange(user.token, lastSmsCode(phone));
     expect(confirmed.status).toBe(200);
     expect(await confirmed.json<Json>()).toMatchObject({ id: user.id, email: user.email, phone, is_phone_verified: true });
-    expect(await auditDetailsOf("phone.changed", user.id)).toEqual([{ from: null, to: phone }]);
+    expect(await auditDetailsOf("phone.changed", user.id)).toEqual([{ old_phone: null, new_phone: phone }]);
 
     // Now a way in: the phone sign-in lands on this account.
     const signedIn = await phoneSignIn(phone);
@@ -121,7 +121,7 @@ describe("changing a phone user's number", () => {
     expect((await requestPhoneChange(user.token, next)).status).toBe(200);
     const confirmed = await confirmPhoneChange(user.token, lastSmsCode(next));
     expect(await confirmed.json<Json>()).toMatchObject({ id: user.id, phone: next, is_phone_verified: true });
-    expect(await auditDetailsOf("phone.changed", user.id)).toEqual([{ from: user.phone, to: next }]);
+    expect(await auditDetailsOf("phone.changed", user.id)).toEqual([{ old_phone: user.phone, new_phone: next }]);
     expect(await usersWithPhone(user.phone)).toBe(0);
     const again = await phoneSignIn(user.phone);
     const body = await again.json<Json>();

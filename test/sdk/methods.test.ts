@@ -289,6 +289,24 @@ describe("SDK methods against the Worker", () => {
     }
   });
 
+  it("deletes the account (the session is cleared, SIGNED_OUT), and an admin deletes another user", async () => {
+    const { email } = await signedInUser({}, "sdk-delete-elsewhere");
+    const { client, events } = tracked();
+    await client.login({ email, password: PASSWORD });
+    expect(await client.deleteAccount()).toBeUndefined();
+    expect(events.map((e) => e.event)).toEqual(["SIGNED_IN", "SIGNED_OUT"]);
+    expect(await client.getSession()).toBeNull();
+    const refused = await client.login({ email, password: PASSWORD }).catch((err: unknown) => err);
+    expect(refused).toBeInstanceOf(AuthError);
+    expect((refused as AuthError).code).toBe("invalid_credentials");
+
+    const other = await signedInUser({}, "sdk-deleted-by-admin");
+    const admin = await adminClient();
+    expect(await admin.admin.deleteUser(other.tokens.user.id)).toBeUndefined();
+    const gone = await admin.admin.deleteUser(other.tokens.user.id).catch((err: unknown) => err);
+    expect((gone as AuthError).code).toBe("user_not_found");
+  });
+
   it("changes the account: proves an email and a new number, sets a first password (a phone sign-up)", async () => {
     const { client } = tracked({ deviceId: "sdk-account" });
     const phone = uniquePhone();

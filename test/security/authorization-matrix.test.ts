@@ -34,6 +34,8 @@ type Entry = {
   ids?: "session" | "user" | "passkey";
   /** Needs a recent sign-in (requireRecentAuth): a stale token gets 403 reauthentication_required. */
   recent?: true;
+  /** Ends the caller's account (DELETE /users/me): tried by callers made for it, not the shared ones. */
+  ends?: true;
 };
 
 const PUBLIC: Entry = { anonymous: "pass", customer: "pass", provider: "pass", admin: "pass" };
@@ -80,6 +82,7 @@ const MATRIX: Record<string, Entry> = {
   // Profile
   "GET /api/v1/users/me": SIGNED_IN,
   "PATCH /api/v1/users/me": SIGNED_IN,
+  "DELETE /api/v1/users/me": { ...RECENT, ends: true },
   // Second factors
   "GET /api/v1/users/me/mfa": SIGNED_IN,
   "POST /api/v1/users/me/mfa/totp": RECENT,
@@ -130,6 +133,8 @@ const MATRIX: Record<string, Entry> = {
   "PATCH /api/v1/admin/users/{id}": { ...ADMIN_ONLY_BY_ID, ids: "user" },
   "POST /api/v1/admin/users/{id}/revoke-sessions": { ...ADMIN_ONLY_BY_ID, ids: "user" },
   "POST /api/v1/admin/users/{id}/mfa/reset": { ...ADMIN_ONLY_BY_ID, ids: "user" },
+  // A random id: the admin reaches the handler (404) and no shared caller is deleted.
+  "DELETE /api/v1/admin/users/{id}": ADMIN_ONLY_BY_ID,
   "GET /api/v1/admin/audit": ADMIN_ONLY,
 };
 
@@ -254,6 +259,18 @@ async function expectOutcome(res: Response, outcome: Outcome, label: string): Pr
   }
 }
 
+/** Callers of a route that ends their account: a customer, a provider and a second admin of their own. */
+async function callersToEnd(): Promise<Record<"customer" | "provider" | "admin", Caller>> {
+  const [customer, provider, admin] = await Promise.all([
+    makeCaller({}, "matrix-end-customer"),
+    makeCaller({ role: "PROVIDER" }, "matrix-end-provider"),
+    makeCaller({}, "matrix-end-admin"),
+  ]);
+  await enrol(admin!);
+  await makeAdmin(admin!.userId);
+  return { customer: customer!, provider: provider!, admin: admin! };
+}
+
 beforeAll(async () => {
   const [customer, provider, admin, owner] = await Promise.all([
     makeCaller({}, "matrix-customer"),
@@ -285,11 +302,12 @@ describe("authorization matrix", () => {
     it(route, async () => {
       const { entry } = found;
       const [method, path] = route.split(" ") as [string, string];
+      const { customer, provider, admin } = entry.ends ? await callersToEnd() : callers;
       const plan: [CallerName, Caller | null, Caller][] = [
         ["anonymous", null, callers.owner],
-        ["customer", callers.customer, callers.customer],
-        ["provider", callers.provider, callers.provider],
-        ["admin", callers.admin, callers.admin],
+        ["customer", customer, customer],
+        ["provider", provider, provider],
+        ["admin", admin, admin],
       ];
       if (entry.other) plan.push(["other", callers.customer, callers.owner]);
       for (const [name, caller, owner] of plan) {

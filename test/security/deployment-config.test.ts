@@ -13,6 +13,7 @@ import { call, expectProblem, uniquePhone, type Json } from "../helpers";
 type Vars = Record<string, string>;
 
 const wranglerVars = JSON.parse(env.TEST_WRANGLER_VARS) as Vars;
+const production = JSON.parse(env.TEST_PRODUCTION_CONFIG) as { vars: Vars; cpuMs?: number; bindings: string[] };
 const devVars = JSON.parse(env.TEST_DEV_VARS) as Vars;
 const BINDINGS = { DB: env.DB, KV: env.KV, KYC_BUCKET: env.KYC_BUCKET, SUBJECTS: env.SUBJECTS };
 const SECRETS = { JWT_SIGNING_KEYS: env.JWT_SIGNING_KEYS, CODE_HMAC_SECRET: env.CODE_HMAC_SECRET, REFRESH_TOKEN_SECRET: env.REFRESH_TOKEN_SECRET, MFA_ENCRYPTION_KEYS: env.MFA_ENCRYPTION_KEYS };
@@ -54,6 +55,60 @@ describe("deployment configuration", () => {
     expect(wranglerVars.SMS_PROVIDER).not.toBe("console");
     expect(wranglerVars.CORS_ALLOWED_ORIGINS ?? "").toBe("");
     expect(Object.values(wranglerVars).filter((v) => /localhost|127\.0\.0\.1/.test(v))).toEqual([]);
+  });
+
+  it("[env.production] repeats every var and binding, with production's values: no console delivery, no local origins", () => {
+    // wrangler inherits neither vars nor bindings into an environment: a var added to [vars] alone
+    // would be unset in production, and a binding left out would be undefined there.
+    expect(Object.keys(wranglerVars).filter((name) => !(name in production.vars))).toEqual([]);
+    expect(production.bindings.sort()).toEqual(["DB", "KV", "KYC_BUCKET", "SUBJECTS"]);
+    expect(production.vars.ENVIRONMENT).toBe("production");
+    expect(production.vars.MAIL_PROVIDER).not.toBe("console");
+    expect(production.vars.SMS_PROVIDER).not.toBe("console");
+    expect(Object.entries(production.vars).filter(([, v]) => /localhost|127\.0\.0\.1|\[::1\]|0\.0\.0\.0/i.test(v))).toEqual([]);
+    for (const origin of (production.vars.CORS_ALLOWED_ORIGINS ?? "").split(",").filter(Boolean)) {
+      expect(origin.trim()).toMatch(/^https:\/\//);
+    }
+    // argon2id costs about 40 ms of CPU; a password change hashes twice. Workers Paid allows up to 5 min.
+    expect(production.cpuMs).toBeGreaterThanOrEqual(500);
+    expect(production.cpuMs).toBeLessThanOrEqual(300_000);
+  });
+
+  it("[env.production] serves only once its placeholders are replaced, and then as production", async () => {
+    const placeholders = Object.entries(production.vars).filter(([, v]) => /<[^>]*>/.test(v)).map(([name]) => name);
+    const shipped = envOf({ ...production.vars, ...SECRETS, ...PROVIDER_SECRETS });
+    if (placeholders.length > 0) {
+      // A placeholder URL or passkey domain is refused, so a deploy before they are set answers 503.
+      const refused = configError(shipped).settings;
+      expect(refused.length).toBeGreaterThan(0);
+      expect(refused.every((name) => placeholders.includes(name))).toBe(true);
+      await expectProblem(await fetchWith(shipped, "/health"), 503, "service_unavailable");
+    } else {
+      expect(loadConfig(shipped).environment).toBe("production");
+    }
+
+    const deployed = envOf({ ...production.vars, ...SECRETS, ...PROVIDER_SECRETS, ...DEPLOYER_URLS, WEBAUTHN_RP_ID: "example.com" });
+    const config = loadConfig(deployed);
+    expect(config).toMatchObject({ environment: "production", isLocal: false });
+    expect(config.mail.provider).not.toBe("console");
+    expect(config.sms.provider).not.toBe("console");
+    expect(config.corsOrigins.filter((o) => /localhost|127\.0\.0\.1/.test(o))).toEqual([]);
+    expect(config.webauthn).toMatchObject({ rpId: "example.com", origins: ["https://auth.example.com", "https://app.example.com"] });
+    expect((await fetchWith(deployed, "/health")).status).toBe(200);
+    // No development echo: a code sent by SMS is never in the answer.
+    const twilio = vi.spyOn(globalThis, "fetch").mockImplementation(async () => Response.json({ sid: "SM1" }, { status: 201 }));
+    try {
+      const sent = await fetchWith(deployed, "/api/v1/auth/phone/send-otp", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ phone: uniquePhone() }),
+      });
+      expect(sent.status).toBe(200);
+      expect(await sent.json<Json>()).not.toHaveProperty("otp");
+      expect(String(twilio.mock.calls[0]?.[0])).toMatch(/^https:\/\/api\.twilio\.com\//);
+    } finally {
+      twilio.mockRestore();
+    }
   });
 
   it("refuses to serve with the defaults alone, naming what the deployer must set", async () => {

@@ -5,11 +5,11 @@
 import { env } from "cloudflare:workers";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { call, signedInUser } from "../helpers";
+import { adminUser, call, signedInUser } from "../helpers";
 
 type Operation = { method: string; path: string; bearer: boolean };
 
-const TABLES = ["users", "sessions", "identities", "kyc_applications", "kyc_documents", "webhook_events", "mfa_totp", "mfa_recovery_codes", "passkeys"];
+const TABLES = ["users", "sessions", "identities", "kyc_applications", "kyc_documents", "webhook_events", "mfa_totp", "mfa_recovery_codes", "passkeys", "deletions"];
 
 let operations: Operation[] = [];
 let token = "";
@@ -150,5 +150,24 @@ describe("fuzzing every JSON route", () => {
     expect(exported.status).toBe(200);
     expect(exported.headers.get("Cache-Control")).toBe("no-store");
     await exported.arrayBuffer();
+  });
+});
+
+describe("fuzzing the ids in paths", () => {
+  it("DELETE /admin/users/{id} with any id is refused cleanly (400 or 404) and deletes nothing", async () => {
+    const admin = await adminUser({}, "fuzz-admin");
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.string({ maxLength: 80 }), fc.uuid(), fc.string({ unit: "grapheme", maxLength: 40 })), async (id) => {
+        const before = await snapshot();
+        const res = await call(`http://auth.test/api/v1/admin/users/${encodeURIComponent(id)}`, {
+          method: "DELETE",
+          headers: { Authorization: `Bearer ${admin.token}` },
+        });
+        expect([400, 404, 405], `${JSON.stringify(id)}: ${res.status}`).toContain(res.status);
+        await expectRefusedCleanly(res, `DELETE /admin/users/${id}`);
+        expect(await snapshot()).toEqual(before);
+      }),
+      { numRuns: 40 },
+    );
   });
 });

@@ -3,6 +3,7 @@ import { field, form, h, render, showError, when } from "../dom";
 import { withReauth } from "../reauth";
 import { navigate, requireSession } from "../router";
 import { contactSection } from "./account-contact";
+import { deleteAccountSection } from "./account-delete";
 import { securitySection } from "./account-security";
 import { identitiesSection } from "./account-identities";
 import { exportSection } from "./account-export";
@@ -48,6 +49,8 @@ export async function accountPage(): Promise<void> {
     identities,
     h("h2", { id: "data" }, "Your data"),
     exportSection(),
+    h("h2", {}, "Delete account"),
+    deleteAccountSection(me),
   );
   // `/account#security`: where a role that needs a second factor is sent to enrol one.
   if (location.hash === "#security") document.getElementById("security")?.scrollIntoView();

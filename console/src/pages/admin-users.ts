@@ -1,6 +1,7 @@
 import { auth } from "../auth";
 import { field, form, h, render, showError } from "../dom";
 import { navigate, requireSession } from "../router";
+import { adminDeleteButton } from "./account-delete";
 
 const ROLES = ["CUSTOMER", "PROVIDER", "ADMIN"] as const;
 
@@ -38,6 +39,7 @@ function userItem(u: AdminUser): HTMLLIElement {
     h("div", { class: "row" }, active, revoke),
     status,
   );
+  item.querySelector(".row")!.append(adminDeleteButton(u, item));
   const act = (fn: () => Promise<string>) => async () => {
     status.textContent = "";
     try {
