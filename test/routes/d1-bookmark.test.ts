@@ -53,10 +53,20 @@ describe("D1 sessions and the bookmark header", () => {
 
   it("a read without a bookmark may start at any replica", async () => {
     const { tokens } = await signedInUser();
-    const { res, starts } = await startsOf(() => authed(tokens.access_token, "/auth/sessions"));
+    const { res, starts } = await startsOf(() => authed(tokens.access_token, "/kyc/status"));
     expect(res.status).toBe(200);
     expect(starts).toEqual(["first-unconstrained"]);
     bookmarkOf(res);
+  });
+
+  it("a refresh reads like a read: from the client's bookmark, or any replica", async () => {
+    const { tokens } = await signedInUser();
+    const bookmark = bookmarkOf(await patchMe(tokens.access_token, { first_name: "Ada" }));
+    const { res, starts } = await startsOf(() =>
+      post("/auth/refresh", { refresh_token: tokens.refresh_token, device_id: "device-1" }, { [HEADER]: bookmark }),
+    );
+    expect(res.status).toBe(200);
+    expect(starts).toEqual([bookmark]);
   });
 
   it("a write starts at the primary even when the client sends a bookmark", async () => {
@@ -73,7 +83,7 @@ describe("D1 sessions and the bookmark header", () => {
     expect(starts).toEqual(["first-primary"]);
   });
 
-  it("a KYC decision answers with a bookmark; the applicant's read from it sees the decision", async () => {
+  it("a KYC decision answers with a bookmark; a read from it sees the decision", async () => {
     const admin = await adminUser();
     const user = await customerUser();
     const application = await submitOk(user.token);
@@ -86,12 +96,14 @@ describe("D1 sessions and the bookmark header", () => {
     expect(((await status.json()) as Json).status).toBe("APPROVED");
   });
 
-  it("gated reads start at the primary, whatever bookmark is sent", async () => {
+  it("gated reads and session lists start at the primary, whatever bookmark is sent", async () => {
     const admin = await adminUser();
     const bookmark = bookmarkOf(await patchMe(admin.token, { first_name: "Ada" }));
-    const { res, starts } = await startsOf(() => authed(admin.token, "/admin/users", { headers: { [HEADER]: bookmark } }));
-    expect(res.status).toBe(200);
-    expect(starts).toEqual(["first-primary"]);
+    for (const path of ["/admin/users", "/admin/kyc", "/auth/sessions"]) {
+      const { res, starts } = await startsOf(() => authed(admin.token, path, { headers: { [HEADER]: bookmark } }));
+      expect(res.status, path).toBe(200);
+      expect(starts, path).toEqual(["first-primary"]);
+    }
   });
 
   it("ignores a malformed bookmark: never handed to D1, never a 500", async () => {
