@@ -36,7 +36,34 @@ export function sessionDatabase(session: D1DatabaseSession): Db {
   const client = session as unknown as AnyD1Database;
   const rel = relational as ConstructorParameters<typeof SQLiteD1Session>[2];
   const d1Session = new SQLiteD1Session(client, dialect, rel, {}) as unknown as ConstructorParameters<typeof DrizzleD1Database>[2];
-  return new DrizzleD1Database("async", dialect, d1Session, rel) as Db;
+  const db = new DrizzleD1Database("async", dialect, d1Session, rel) as Db & { $client: AnyD1Database };
+  db.$client = client;
+  return db;
+}
+
+/**
+ * drizzle prepared queries built once per isolate and re-pointed at each handle's D1 client (a
+ * request's session, or the binding): building the SQL costs a few hundred microseconds, a D1
+ * statement next to nothing. A drizzle prepared query keeps its D1 statement in `stmt`.
+ */
+export function reusable<Q extends Record<string, object>>(build: (db: Db) => Q): (db: Db) => Q {
+  let template: Q | undefined;
+  const copies = new WeakMap<Db, Q>();
+  return (db) => {
+    let queries = copies.get(db);
+    if (!queries) {
+      template ??= build(db);
+      const client = (db as Db & { $client: AnyD1Database }).$client;
+      queries = {} as Q;
+      for (const [name, query] of Object.entries(template)) {
+        const sql = (query as { query: { sql: string } }).query.sql;
+        const copy = Object.assign(Object.create(Object.getPrototypeOf(query) as object) as object, query, { stmt: client.prepare(sql) });
+        (queries as Record<string, object>)[name] = copy;
+      }
+      copies.set(db, queries);
+    }
+    return queries;
+  };
 }
 
 /** drizzle wraps D1 errors; the constraint name is in the cause. */
