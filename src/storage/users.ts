@@ -1,5 +1,5 @@
 import { and, eq, sql } from "drizzle-orm";
-import type { Db } from "./db";
+import { reusable, type Db } from "./db";
 import type { Config } from "../config";
 import { readThroughUser, writingUsers } from "./hot-cache";
 import { users, type UserRow } from "./schema";
@@ -7,24 +7,12 @@ import { usernameKey } from "../domain/username";
 
 export type User = UserRow;
 
-// The two lookups on every sign-in and authenticated request, built into SQL once per database
-// handle (drizzle prepared statements): building a query costs more CPU than the D1 call's setup.
-function lookups(db: Db) {
-  return {
-    byEmail: db.select().from(users).where(eq(users.email, sql.placeholder("email"))).prepare(),
-    byId: db.select().from(users).where(eq(users.id, sql.placeholder("id"))).prepare(),
-  };
-}
-const prepared = new WeakMap<Db, ReturnType<typeof lookups>>();
-
-function lookup(db: Db): ReturnType<typeof lookups> {
-  let statements = prepared.get(db);
-  if (!statements) {
-    statements = lookups(db);
-    prepared.set(db, statements);
-  }
-  return statements;
-}
+// The two lookups on every sign-in and authenticated request, built into SQL once per isolate
+// (drizzle prepared statements): building a query costs more CPU than the D1 call's setup.
+const lookup = reusable((db: Db) => ({
+  byEmail: db.select().from(users).where(eq(users.email, sql.placeholder("email"))).prepare(),
+  byId: db.select().from(users).where(eq(users.id, sql.placeholder("id"))).prepare(),
+}));
 
 export async function findUserByEmail(db: Db, email: string): Promise<User | undefined> {
   return lookup(db).byEmail.get({ email });
