@@ -2,7 +2,7 @@ import { and, eq, sql } from "drizzle-orm";
 import { reusable, type Db } from "./db";
 import type { Config } from "../config";
 import { readThroughUser, writingUsers } from "./hot-cache";
-import { mfaTotp, passkeys, users, type UserRow } from "./schema";
+import { users, type UserRow } from "./schema";
 import { usernameKey } from "../domain/username";
 
 export type User = UserRow;
@@ -16,8 +16,10 @@ const lookup = reusable((db: Db) => ({
   forSignIn: db
     .select({
       user: users,
-      totp: sql<number>`(SELECT COUNT(*) FROM ${mfaTotp} WHERE ${mfaTotp.userId} = ${users.id} AND ${mfaTotp.confirmedAt} IS NOT NULL)`,
-      passkeys: sql<number>`(SELECT COUNT(*) FROM ${passkeys} WHERE ${passkeys.userId} = ${users.id})`,
+      // Written out: drizzle renders a column of the selected table unqualified ("id"), which inside
+      // the subquery would name the subquery's own table.
+      totp: sql<number>`(SELECT COUNT(*) FROM mfa_totp t WHERE t.user_id = "users"."id" AND t.confirmed_at IS NOT NULL)`,
+      passkeys: sql<number>`(SELECT COUNT(*) FROM passkeys p WHERE p.user_id = "users"."id")`,
     })
     .from(users)
     .where(eq(users.email, sql.placeholder("email")))
