@@ -15,7 +15,7 @@ process.on("message", async (msg) => {
   }
   if (msg.type !== "run") return;
   try {
-    const loops = { register: registerLoop, mfa: mfaLoop };
+    const loops = { register: registerLoop, mfa: mfaLoop, many: manyUsersLoop };
     const result = await (loops[msg.flow.kind] ?? cannon)(msg.flow);
     process.send({ type: "result", result });
   } catch (err) {
@@ -158,4 +158,38 @@ async function mfaLoop(flow) {
   };
   await Promise.all(Array.from({ length: flow.connections }, () => worker()));
   return summary(statusCounts, latencies.length, (Date.now() - started) / 1000, latencies);
+}
+
+/**
+ * Many users on GET /users/me: each connection takes the next session of `flow.tokens` (one per
+ * user, in random order) and sends its `flow.uses` requests one after another, as an app does when it
+ * opens; then the next session. Every session is used, whatever `flow.seconds`. The isolate's cache
+ * keeps a session and its user for `flow.cacheMs` after the request that read them, so the hit rate is
+ * counted from the requests' own times: a request that starts before its session's entry expires
+ * (the start of the last miss plus `cacheMs`, the earliest the entry can have been stored) is a hit. One workerd, one isolate: that is its cache.
+ */
+async function manyUsersLoop(flow) {
+  assertLocal(flow.base);
+  const latencies = [];
+  const statusCounts = {};
+  const queue = flow.tokens.map((token, i) => ({ token, i })).sort(() => Math.random() - 0.5);
+  let hits = 0;
+  const started = Date.now();
+  const worker = async () => {
+    for (let s = queue.pop(); s; s = queue.pop()) {
+      let cachedUntil = -Infinity;
+      for (let u = 0; u < flow.uses; u++) {
+        const start = performance.now();
+        const res = await fetch(`${flow.base}${flow.path}`, { headers: { authorization: `Bearer ${s.token}` } });
+        await res.arrayBuffer();
+        const end = performance.now();
+        latencies.push(end - start);
+        statusCounts[res.status] = (statusCounts[res.status] ?? 0) + 1;
+        if (start < cachedUntil) hits++;
+        else cachedUntil = start + flow.cacheMs;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: flow.connections }, () => worker()));
+  return { ...summary(statusCounts, latencies.length, (Date.now() - started) / 1000, latencies), sessions: flow.tokens.length, hit_rate: hits / latencies.length };
 }

@@ -28,7 +28,55 @@ export function buildBundle(outdir) {
  * Starts the bundle on host:port. `onLog` receives every console line of the Worker (the console
  * delivery provider's codes among them). Limits that would stop a load test are lifted.
  */
-export async function startServer({ bundleDir, persistDir, host = "127.0.0.1", port = 8787, onLog, outbound, vars = {}, inspectorPort }) {
+export async function startServer(options) {
+  const mf = newServer(options);
+  await mf.ready;
+  await applyMigrations(await mf.getD1Database("DB"));
+  return mf;
+}
+
+/**
+ * A fresh workerd with the bundle, timed: from `new Miniflare` to ready (the process, the runtime
+ * and the Worker's isolate with its startup), then the first answer to `path` (with `headers`) and a
+ * second, warm one. Stopped before it returns.
+ */
+export async function coldStart(options, path, headers = {}) {
+  const start = performance.now();
+  const mf = newServer(options);
+  try {
+    await mf.ready;
+    const ready = performance.now();
+    const url = `http://${options.host ?? "127.0.0.1"}:${options.port}${path}`;
+    const first = await fetch(url, { headers });
+    await first.arrayBuffer();
+    const answered = performance.now();
+    const again = await fetch(url, { headers });
+    await again.arrayBuffer();
+    const warm = performance.now();
+    if (first.status !== 200 || again.status !== 200) throw new Error(`cold start: ${path} answered ${first.status}, ${again.status}`);
+    return { ready_ms: ready - start, first_answer_ms: answered - ready, to_first_answer_ms: answered - start, warm_answer_ms: warm - answered };
+  } finally {
+    await mf.dispose();
+  }
+}
+
+/**
+ * The startup CPU of the Worker as `wrangler check startup` measures it (a V8 profile of the
+ * isolate's startup, the bundle built as for deploy): the "Active" time, the lowest of `runs` (this
+ * machine is shared; the lowest is the one least slowed by others).
+ */
+export function startupCpuMs(runs = 3, profileFile) {
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    const r = spawnSync(process.execPath, [wrangler, "check", "startup", "--outfile", profileFile], { cwd: root, env: quietEnv, encoding: "utf8" });
+    const active = /Active:\s*([\d.]+)\s*ms/.exec(r.stdout + r.stderr);
+    if (r.status !== 0 || !active) throw new Error(`wrangler check startup failed:\n${r.stdout}\n${r.stderr}`);
+    times.push(Number(active[1]));
+  }
+  return { min_ms: Math.min(...times), runs_ms: times };
+}
+
+function newServer({ bundleDir, persistDir, host = "127.0.0.1", port = 8787, onLog, outbound, vars = {}, inspectorPort }) {
   mkdirSync(persistDir, { recursive: true });
   const { workerOptions } = unstable_getMiniflareWorkerOptions(join(root, "wrangler.toml"));
   // The entry module first: workerd takes the first module as the main one.
@@ -63,12 +111,10 @@ export async function startServer({ bundleDir, persistDir, host = "127.0.0.1", p
       ],
     }),
   );
-  await mf.ready;
-  await applyMigrations(await mf.getD1Database("DB"));
   return mf;
 }
 
-async function applyMigrations(db) {
+export async function applyMigrations(db) {
   const dir = join(root, "migrations");
   await db.exec("CREATE TABLE IF NOT EXISTS bench_migrations (name TEXT PRIMARY KEY)");
   for (const file of readdirSync(dir).filter((f) => f.endsWith(".sql")).sort()) {

@@ -6,6 +6,7 @@ import { loadConfig } from "./config";
 import { withDeps } from "./deps";
 import { AppError } from "./errors";
 import type { AppEnv } from "./http/app-env";
+import { BOOKMARK_HEADER } from "./http/d1-session";
 import { buildOpenApi } from "./http/openapi";
 import { problemResponse } from "./http/problem";
 import { setFinalHeaders } from "./http/response-headers";
@@ -57,8 +58,8 @@ app.use("/api/*", async (c, next) => {
   return cors({
     origin: loadConfig(c.env).corsOrigins,
     allowMethods: ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
-    allowHeaders: ["Authorization", "Content-Type"],
-    exposeHeaders: ["Retry-After", "X-Request-Id", "WWW-Authenticate"],
+    allowHeaders: ["Authorization", "Content-Type", BOOKMARK_HEADER],
+    exposeHeaders: ["Retry-After", "X-Request-Id", "WWW-Authenticate", BOOKMARK_HEADER],
     maxAge: 600,
   })(c, next);
 });

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { ROLES, type Role } from "./domain/roles";
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);

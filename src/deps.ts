@@ -7,8 +7,10 @@ import { secondFactorsOf } from "./domain/second-factors";
 import type { Deps } from "./domain/deps";
 import { subjectsOf } from "./durable/subjects";
 import type { AppEnv } from "./http/app-env";
+import { BOOKMARK_HEADER, d1Start, validBookmark } from "./http/d1-session";
+import { setFinalHeaders } from "./http/response-headers";
 import { requestMeta } from "./middleware/require-auth";
-import { database } from "./storage/db";
+import { database, sessionDatabase, type Db } from "./storage/db";
 import { linksOf } from "./storage/links";
 import { revocationsOf } from "./storage/revocations";
 
@@ -44,10 +46,19 @@ export function storesOf(config: Config, bindings: StoreBindings): Stores {
   return stores;
 }
 
-/** Builds the domain's dependencies from the bindings once per request (config and keys are cached). */
+/**
+ * Builds the domain's dependencies from the bindings once per request (config and keys are cached).
+ * D1 is one Sessions API session per request (src/http/d1-session.ts says where it starts); its
+ * drizzle handle is made on first use, so an answer from the isolate's cache builds none. Every
+ * answer that touched D1 carries the session's latest bookmark for the client to send back.
+ */
 export const withDeps = createMiddleware<AppEnv>(async (c, next) => {
   const config = loadConfig(c.env);
-  const stores = storesOf(config, c.env);
+  const shared = storesOf(config, c.env);
+  const sent = c.req.header(BOOKMARK_HEADER);
+  const session = c.env.DB.withSession(d1Start(c.req.method, c.req.path, sent));
+  let db: Db | undefined;
+  const requestDb = () => (db ??= sessionDatabase(session));
   // Held until the handler has answered; anything deferred later starts at once.
   let deferred: Array<() => Promise<unknown>> | null = [];
   const start = (work: () => Promise<unknown>) =>
@@ -57,17 +68,25 @@ export const withDeps = createMiddleware<AppEnv>(async (c, next) => {
   const context = { ...meta, requestId: c.get("requestId") ?? null };
   c.set("deps", {
     config,
-    ...stores,
+    subjects: shared.subjects,
+    links: shared.links,
+    revocations: shared.revocations,
+    secondFactors: { methodsFor: (user) => secondFactorsOf(requestDb()).methodsFor(user) },
+    get db() {
+      return requestDb();
+    },
     mailer: mailerFor(config),
     sms: smsSenderFor(config),
     defer,
     audit: (event) => {
       const at = Date.now();
-      defer(() => writeAudit(stores.db, event, context, at));
+      defer(() => writeAudit(requestDb(), event, context, at));
     },
   });
   try {
     await next();
+    const bookmark = session.getBookmark() ?? validBookmark(sent);
+    if (bookmark) setFinalHeaders(c, (headers) => headers.set(BOOKMARK_HEADER, bookmark));
   } finally {
     const held = deferred;
     deferred = null;

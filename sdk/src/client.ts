@@ -16,6 +16,9 @@ export type AuthClientOptions = {
 type Init = { body?: unknown; form?: FormData; query?: object; params?: Record<string, string>; auth?: boolean };
 type KycFiles = Omit<Form<"/api/v1/kyc/submit", "post">, "front" | "back" | "selfie"> & { front: Blob; back?: Blob; selfie?: Blob };
 
+/** D1 read replication: the answer's bookmark, sent back on the next request (docs/api.md). */
+const BOOKMARK = "X-D1-Bookmark";
+
 /** Access tokens with less than this left are refreshed before use. */
 const REFRESH_MARGIN_MS = 60_000;
 
@@ -31,7 +34,20 @@ function refreshMargin(s: Session): number {
 export function createAuthClient(options: AuthClientOptions) {
   const base = options.baseUrl.replace(/\/+$/, "");
   const storage = options.storage ?? defaultStorage();
-  const send: typeof fetch = options.fetch ?? ((input, init) => fetch(input, init));
+  const raw: typeof fetch = options.fetch ?? ((input, init) => fetch(input, init));
+  // The service reads from a nearby replica; the bookmark of the newest answer seen goes back with
+  // each request to it, so this client always reads its own writes. Kept in memory only.
+  let bookmark: string | null = null;
+  const send: typeof fetch = async (input, init = {}) => {
+    const ours = String(input instanceof Request ? input.url : input).startsWith(base);
+    const headers = new Headers(init.headers ?? (input instanceof Request ? input.headers : undefined));
+    if (ours && bookmark) headers.set(BOOKMARK, bookmark);
+    const res = await raw(input, { ...init, headers });
+    const got = ours && res.headers.get(BOOKMARK);
+    // Bookmarks sort oldest to newest; answers to concurrent calls may arrive in any order.
+    if (got && (!bookmark || got > bookmark)) bookmark = got;
+    return res;
+  };
 
   async function api<T>(method: Method, path: Path, init: Init = {}): Promise<T> {
     const params = init.params ?? {};

@@ -50,7 +50,7 @@ export type Codes = Pick<
   "putCode" | "renewCode" | "verifyCode" | "verifyLink" | "lookupLink" | "beginLinkAttempt" | "settleClaim" | "undoSend"
 >;
 /** Rate-limit counters, cooldowns and the login throttle. */
-export type Limits = Pick<Rpc, "claimCooldown" | "hit" | "beginLogin" | "loginSucceeded">;
+export type Limits = Pick<Rpc, "claimCooldown" | "hit" | "beginLogin" | "settleLogin" | "loginSucceeded">;
 /** The second step of a sign-in: challenges, attempt counts, TOTP steps spent (a user's store only). */
 export type SecondStep = Pick<
   Rpc,

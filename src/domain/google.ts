@@ -1,6 +1,6 @@
 import { Google, generateCodeVerifier, generateState } from "arctic";
 import { createRemoteJWKSet, errors, jwtVerify, type JWTVerifyGetKey } from "jose";
-import { z } from "zod";
+import * as z from "zod";
 import type { Config } from "../config";
 import { AppError } from "../errors";
 import { findUserById } from "../storage/users";

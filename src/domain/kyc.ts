@@ -1,4 +1,3 @@
-import { fileTypeFromBuffer } from "file-type";
 import type { Db } from "../storage/db";
 import { keysWithDocuments, latestApplication, withDocuments, type KycApplicationWithDocuments } from "../storage/kyc";
 import { deleteKycObjects, listKycObjects } from "../storage/kyc-objects";
@@ -17,6 +16,8 @@ export const ORPHAN_GRACE_MS = 60 * 60 * 1000;
  * Anything but JPEG, PNG or PDF (HTML, scripts, executables, archives, APNG, JPEG-LS…) is null.
  */
 export async function detectDocumentType(bytes: Uint8Array): Promise<DocumentMediaType | null> {
+  // Loaded on the first upload: file-type and its tokenizer stay out of cold start.
+  const { fileTypeFromBuffer } = await import("file-type");
   const detected = await fileTypeFromBuffer(bytes);
   return detected && detected.mime in DOCUMENT_MEDIA_TYPES ? (detected.mime as DocumentMediaType) : null;
 }

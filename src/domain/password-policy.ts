@@ -1,15 +1,20 @@
 import type { Config } from "../config";
 import { AppError } from "../errors";
+import { COMMON_PASSWORDS } from "./common-passwords";
 import { sha1Hex } from "./crypto";
 
 // NIST SP 800-63B §5.1.1.2: length 8–128 (checked by the schemas), no composition rules, and a
 // refusal of passwords that are common or known breached.
 
-let common: Promise<Set<string>> | undefined;
+let common: Set<string> | undefined;
 
-/** zxcvbn-ts's list of ~49,000 common passwords, decompressed on first use (not at cold start). */
-function commonPasswords(): Promise<Set<string>> {
-  common ??= import("@zxcvbn-ts/language-common").then((m) => new Set(m.dictionary["passwords-common"]));
+/**
+ * zxcvbn-ts's common passwords of 8–128 characters (17,950; the schemas refuse other lengths
+ * first), kept as one sorted string (scripts/gen-common-passwords.mjs) and made a Set on first
+ * use, not at cold start.
+ */
+function commonPasswords(): Set<string> {
+  common ??= new Set(COMMON_PASSWORDS.split("\n"));
   return common;
 }
 
@@ -25,7 +30,7 @@ export async function assertAcceptablePassword(
   if (email && (lowered === email || lowered === email.split("@")[0])) {
     throw weak("The password must not be your email address");
   }
-  if ((await commonPasswords()).has(lowered)) throw weak("This password is too common");
+  if (commonPasswords().has(lowered)) throw weak("This password is too common");
   if (config.pwnedPasswords.enabled && (await isBreached(password, config.pwnedPasswords.timeoutMs))) {
     throw weak("This password appears in known data breaches");
   }

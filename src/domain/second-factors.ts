@@ -24,9 +24,23 @@ export function secondFactorsOf(db: Db): SecondFactors {
   return {
     async methodsFor(user: User): Promise<SecondFactorMethod[]> {
       const [totp, passkeys] = await Promise.all([findTotp(db, user.id), countPasskeys(db, user.id)]);
-      return [...(totp?.confirmedAt ? (["totp", "recovery_code"] as const) : []), ...(passkeys > 0 ? (["passkey"] as const) : [])];
+      return methodsOf({ totp: Boolean(totp?.confirmedAt), passkeys });
     },
   };
+}
+
+export function methodsOf(factors: { totp: boolean; passkeys: number }): SecondFactorMethod[] {
+  return [...(factors.totp ? (["totp", "recovery_code"] as const) : []), ...(factors.passkeys > 0 ? (["passkey"] as const) : [])];
+}
+
+/**
+ * The pipeline's question answered for this one user from factors read with their row in the same
+ * query (findUserForSignIn): one D1 round trip fewer. Any other user is asked of `deps` as before.
+ */
+export function withFactorsRead(deps: Deps, user: User, factors: { totp: boolean; passkeys: number }): Deps {
+  const methods = methodsOf(factors);
+  const { secondFactors } = deps;
+  return { ...deps, secondFactors: { methodsFor: async (u) => (u === user ? methods : secondFactors.methodsFor(u)) } };
 }
 
 export type MfaStatus = { totp: boolean; passkeys: number; recovery_codes_left: number; required: boolean };

@@ -1,13 +1,9 @@
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type AuthenticatorTransport,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
+import type {
+  AuthenticationResponseJSON,
+  AuthenticatorTransport,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from "@simplewebauthn/server";
 import type { Config } from "../config";
 import type { Passkey } from "../storage/passkeys";
@@ -19,6 +15,9 @@ import { base64url, fromBase64url } from "./crypto";
 
 /** Challenges live five minutes; the browser's own timeout says the same. */
 export const PASSKEY_CHALLENGE_TTL_MS = 5 * 60 * 1000;
+
+/** Loaded on the first passkey request: its certificate and ASN.1 code stays out of cold start. */
+const library = () => import("@simplewebauthn/server");
 
 export type { AuthenticationResponseJSON, RegistrationResponseJSON };
 export type RegistrationOptions = PublicKeyCredentialCreationOptionsJSON;
@@ -58,7 +57,7 @@ type Named = { id: string; email: string | null; username: string | null; phone:
 
 export async function registrationOptions(config: Config, user: Named, existing: Passkey[]): Promise<RegistrationOptions> {
   const userName = user.email ?? user.username ?? user.phone ?? user.id;
-  return generateRegistrationOptions({
+  return (await library()).generateRegistrationOptions({
     rpName: config.webauthn.rpName,
     rpID: config.webauthn.rpId,
     userName,
@@ -73,7 +72,7 @@ export async function registrationOptions(config: Config, user: Named, existing:
 
 /** Request options; `allowed` empty: a discoverable sign-in, the authenticator offers what it holds. */
 export async function requestOptions(config: Config, allowed: Passkey[]): Promise<RequestOptions> {
-  return generateAuthenticationOptions({
+  return (await library()).generateAuthenticationOptions({
     rpID: config.webauthn.rpId,
     allowCredentials: allowed.map((p) => ({ id: p.credentialId, transports: transportsOf(p) })),
     timeout: PASSKEY_CHALLENGE_TTL_MS,
@@ -101,7 +100,7 @@ export async function checkRegistration(
   expectedChallenge: string,
 ): Promise<{ ok: true; credential: RegisteredCredential } | Refusal> {
   try {
-    const result = await verifyRegistrationResponse({
+    const result = await (await library()).verifyRegistrationResponse({
       response,
       expectedChallenge,
       expectedOrigin: [...config.webauthn.origins],
@@ -143,7 +142,7 @@ export async function checkAssertion(
     return { ok: false, reason: "user_handle_mismatch", message: "the user handle names another user" };
   }
   try {
-    const result = await verifyAuthenticationResponse({
+    const result = await (await library()).verifyAuthenticationResponse({
       response,
       expectedChallenge,
       expectedOrigin: [...config.webauthn.origins],

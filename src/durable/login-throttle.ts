@@ -57,6 +57,17 @@ export class LoginThrottle {
     return { ok: true };
   }
 
+  /**
+   * An attempt whose password was checked already, in one step: it is reserved as `begin` does, and
+   * when it was allowed and the password right, its budget starts afresh as `clear` does. Refused
+   * attempts are refused whatever the password, so the answer tells a guesser nothing.
+   */
+  settle(input: LoginAttemptInput & { passed: boolean }): CooldownResult {
+    const slot = this.begin(input);
+    if (slot.ok && input.passed) this.clear(input.budget);
+    return slot;
+  }
+
   /** After a correct password: that budget starts afresh, or every budget when none is named. */
   clear(budget?: string): void {
     if (budget === undefined) {

@@ -230,6 +230,15 @@ export class SubjectStore extends DurableObject<Env> {
     return this.#logins.begin(input);
   }
 
+  /**
+   * POST /auth/login's one call to the throttle, made after the hash: counted like `beginLogin`,
+   * cleared like `loginSucceeded` when allowed and right (src/durable/login-throttle.ts).
+   */
+  async settleLogin(input: LoginAttemptInput & { passed: boolean }): Promise<CooldownResult> {
+    this.#writable();
+    return this.#logins.settle(input);
+  }
+
   /** A correct password: its budget starts afresh (every budget when none is named). */
   async loginSucceeded(input: { budget?: string } = {}): Promise<void> {
     if (!this.#stored) return;

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import type { Device } from "../domain/session-tokens";
 
 // The device a new session is bound to, as sign-in requests name it: `device_id` (refresh must send

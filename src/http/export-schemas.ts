@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { DOCUMENT_MEDIA_TYPES } from "../domain/kyc";
 import { DOCUMENT_KINDS, DOCUMENT_TYPES, KYC_STATUSES } from "../domain/kyc-values";
 import { IDENTITY_PROVIDERS } from "../domain/identity-providers";

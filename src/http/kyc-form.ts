@@ -1,6 +1,6 @@
 // The KYC submission form read as it streams in: files go to the submission one at a time, and
 // anything outside the form's shape or limits stops the read at once (src/http/multipart-stream.ts).
-import { z } from "zod";
+import * as z from "zod";
 import type { KycSubmission } from "../domain/kyc-submission";
 import { DOCUMENT_TYPES, type DocumentKind, type DocumentType } from "../domain/kyc-values";
 import { AppError, type FieldError } from "../errors";

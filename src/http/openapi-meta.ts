@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import type { z } from "zod";
+import type * as z from "zod";
 
 /** What a route tells the OpenAPI document about itself, besides the schemas its validators carry. */
 export type RouteDoc = {

@@ -1,5 +1,5 @@
 import type { Hono } from "hono";
-import type { z } from "zod";
+import type * as z from "zod";
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from "zod-openapi";
 import { ERRORS, type ErrorCode } from "../errors";
 import { DOC, type Documented, type RouteDoc } from "./openapi-meta";

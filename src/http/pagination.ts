@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 // The query and answer fields of cursor-paginated listings; the page itself is read by
 // src/domain/pagination.ts and answered by presentPage (src/presenters.ts).

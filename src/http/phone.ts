@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { toE164 } from "../domain/phone-number";
 
 /** A phone number in international form, normalised to E.164 by libphonenumber (not a regex). */

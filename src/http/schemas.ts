@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { USER_KYC_STATUSES } from "../domain/kyc-values";
 import { ROLES, SIGN_UP_ROLES } from "../domain/roles";
 import { USERNAME_PATTERN, isReservedUsername, normalizeUsername } from "../domain/username";

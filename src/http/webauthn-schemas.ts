@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 // WebAuthn as JSON (WebAuthn Level 3 §5.1.8, `toJSON()` of a PublicKeyCredential): the answers a
 // browser sends, bounded so nothing oversized reaches the verifier, and the options it is sent.

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { confirmEmailChange, requestEmailChange } from "../domain/email-change";
 import { setPassword } from "../domain/password-set";
 import { confirmPhoneChange, requestPhoneChange } from "../domain/phone-change";

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { deleteOwnAccount, deleteUserAsAdmin } from "../domain/account-deletion";
 import type { AppEnv } from "../http/app-env";
 import { describeRoute } from "../http/openapi-meta";

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { exportAccount } from "../domain/account-export";
 import { openLinkedDocument } from "../domain/kyc-document-links";
 import type { AppEnv } from "../http/app-env";

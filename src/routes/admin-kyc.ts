@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { decideAsAdmin, findApplicationReview, listApplicationsForReview, openDocument, reviewOf } from "../domain/kyc-review";
 import { KYC_STATUSES } from "../domain/kyc-values";
 import type { AppEnv } from "../http/app-env";

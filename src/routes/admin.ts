@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { findAuditEvents, findUsers, revokeUserSessions, updateUserAsAdmin, type AdminPatch } from "../domain/admin";
 import { ROLES } from "../domain/roles";
 import { resetSecondFactors } from "../domain/second-factors";

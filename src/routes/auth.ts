@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { loginWithPassword } from "../domain/login";
 import { lookUpVerificationLink, register, resendVerification, verifyEmailCode, verifyEmailLink } from "../domain/registration";
 import { SIGN_UP_ROLES } from "../domain/roles";

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { sendEmailSignInCode, verifyEmailSignInCode } from "../domain/email-code";
 import type { AppEnv } from "../http/app-env";
 import { DeviceIdField, DeviceNameField, deviceOf } from "../http/device";

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { linkGoogleIdentity, REMOVABLE_IDENTITIES, signInIdentities, unlinkIdentity } from "../domain/account-identities";
 import type { AppEnv } from "../http/app-env";
 import { describeRoute } from "../http/openapi-meta";

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
-import { z } from "zod";
+import * as z from "zod";
 import type { Config } from "../config";
 import { kycStatusOf } from "../domain/kyc";
 import { KycSubmission, refuseIfOpen, withUploadSlot } from "../domain/kyc-submission";

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { verifyMfa, type MfaVerifyInput } from "../domain/mfa-verify";
 import { passkeyStepOptions } from "../domain/passkey-sign-in";
 import {

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { passkeySignInOptions, reauthenticationOptions, signInWithPasskey } from "../domain/passkey-sign-in";
 import {
   addPasskey,

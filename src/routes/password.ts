@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { changePassword } from "../domain/password-change";
 import { confirmPasswordReset, requestPasswordReset } from "../domain/password-reset";
 import type { AppEnv } from "../http/app-env";

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { sendPhoneOtp, verifyPhoneOtp } from "../domain/phone-otp";
 import type { AppEnv } from "../http/app-env";
 import { describeRoute } from "../http/openapi-meta";

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { reauthenticate, type ReauthProof } from "../domain/reauthenticate";
 import type { AuthenticationResponseJSON } from "../domain/webauthn";
 import type { AppEnv } from "../http/app-env";

@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { revokeOwnSession } from "../domain/session-tokens";
 import { listSessions } from "../domain/user-sessions";
 import type { AppEnv } from "../http/app-env";

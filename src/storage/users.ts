@@ -1,5 +1,5 @@
 import { and, eq, sql } from "drizzle-orm";
-import type { Db } from "./db";
+import { reusable, type Db } from "./db";
 import type { Config } from "../config";
 import { readThroughUser, writingUsers } from "./hot-cache";
 import { users, type UserRow } from "./schema";
@@ -7,27 +7,36 @@ import { usernameKey } from "../domain/username";
 
 export type User = UserRow;
 
-// The two lookups on every sign-in and authenticated request, built into SQL once per database
-// handle (drizzle prepared statements): building a query costs more CPU than the D1 call's setup.
-function lookups(db: Db) {
-  return {
-    byEmail: db.select().from(users).where(eq(users.email, sql.placeholder("email"))).prepare(),
-    byId: db.select().from(users).where(eq(users.id, sql.placeholder("id"))).prepare(),
-  };
-}
-const prepared = new WeakMap<Db, ReturnType<typeof lookups>>();
-
-function lookup(db: Db): ReturnType<typeof lookups> {
-  let statements = prepared.get(db);
-  if (!statements) {
-    statements = lookups(db);
-    prepared.set(db, statements);
-  }
-  return statements;
-}
+// The lookups on every sign-in and authenticated request, built into SQL once per isolate
+// (drizzle prepared statements): building a query costs more CPU than the D1 call's setup.
+const lookup = reusable((db: Db) => ({
+  byEmail: db.select().from(users).where(eq(users.email, sql.placeholder("email"))).prepare(),
+  byId: db.select().from(users).where(eq(users.id, sql.placeholder("id"))).prepare(),
+  // A sign-in's one D1 read: the row and whether the account has a second factor, together.
+  forSignIn: db
+    .select({
+      user: users,
+      // Written out: drizzle renders a column of the selected table unqualified ("id"), which inside
+      // the subquery would name the subquery's own table.
+      totp: sql<number>`(SELECT COUNT(*) FROM mfa_totp t WHERE t.user_id = "users"."id" AND t.confirmed_at IS NOT NULL)`,
+      passkeys: sql<number>`(SELECT COUNT(*) FROM passkeys p WHERE p.user_id = "users"."id")`,
+    })
+    .from(users)
+    .where(eq(users.email, sql.placeholder("email")))
+    .prepare(),
+}));
 
 export async function findUserByEmail(db: Db, email: string): Promise<User | undefined> {
   return lookup(db).byEmail.get({ email });
+}
+
+/** A user by address with the count of their second factors (confirmed TOTP, passkeys), in one query. */
+export async function findUserForSignIn(
+  db: Db,
+  email: string,
+): Promise<{ user: User; totp: boolean; passkeys: number } | undefined> {
+  const row = await lookup(db).forSignIn.get({ email });
+  return row && { user: row.user, totp: row.totp > 0, passkeys: row.passkeys };
 }
 
 export async function findUserById(db: Db, id: string): Promise<User | undefined> {

@@ -32,6 +32,20 @@ describe("LoginThrottle", () => {
       expect(throttle.begin({ ...RULES, now: now + LOCK_MS })).toEqual({ ok: true });
     }));
 
+  it("settle: a right password within the budget clears it; over the budget it is refused and counts nothing", () =>
+    inFreshStore((sql, schedule) => {
+      const throttle = new LoginThrottle(sql, schedule);
+      for (let i = 0; i < 3; i++) expect(throttle.settle({ ...RULES, now: T0, passed: false })).toEqual({ ok: true });
+      // Over the budget the right password gets the same refusal as a wrong one, and clears nothing.
+      expect(throttle.settle({ ...RULES, now: T0, passed: true })).toEqual({ ok: false, retryAfterMs: SECOND });
+      expect(throttle.settle({ ...RULES, now: T0, passed: false })).toEqual({ ok: false, retryAfterMs: SECOND });
+      // Allowed again: the right password clears the budget, so the next tries neither wait nor lock.
+      expect(throttle.settle({ ...RULES, now: T0 + SECOND, passed: true })).toEqual({ ok: true });
+      for (let i = 0; i < 3; i++) expect(throttle.settle({ ...RULES, now: T0 + SECOND, passed: false })).toEqual({ ok: true });
+      // A burst of wrong ones after that: exactly the budget's three more were counted before the wait.
+      expect(throttle.settle({ ...RULES, now: T0 + SECOND, passed: false })).toMatchObject({ ok: false });
+    }));
+
   it("forgets failures older than the window", () =>
     inFreshStore((sql, schedule) => {
       const throttle = new LoginThrottle(sql, schedule);

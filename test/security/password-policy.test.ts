@@ -3,6 +3,8 @@
 // refused with 400 weak_password. The breached check sends only 5 hex digits of a SHA-1 and fails
 // open when the service is slow or down.
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { dictionary } from "@zxcvbn-ts/language-common";
+import { COMMON_PASSWORDS } from "../../src/domain/common-passwords";
 import { assertAcceptablePassword } from "../../src/domain/password-policy";
 import { expectProblem, post, testDeps, uniqueEmail } from "../helpers";
 
@@ -21,6 +23,19 @@ describe("password policy", () => {
   it.each(["password", "12345678", "qwertyuiop", "iloveyou", "Password1", "sunshine"])("refuses the common password %s", async (pw) => {
     const body = await expectProblem(await registerWith(pw), 400, "weak_password");
     expect(body.errors[0].path).toBe("password");
+  });
+
+  it("keeps every common password of 8–128 characters from zxcvbn-ts's whole list (the generated file has not drifted)", () => {
+    const long = dictionary["passwords-common"].map((w) => w.toLowerCase()).filter((w) => w.length >= 8 && w.length <= 128);
+    expect(COMMON_PASSWORDS.split("\n")).toEqual([...new Set(long)].sort());
+  });
+
+  it("refuses passwords from deep in the list, not only its top", async () => {
+    const long = dictionary["passwords-common"].filter((w) => w.length >= 8);
+    const { deps } = testDeps();
+    for (const pw of [long[long.length - 1]!, long[Math.floor(long.length / 2)]!, long[long.length - 1]!.toUpperCase()]) {
+      await expect(assertAcceptablePassword(deps.config, pw)).rejects.toMatchObject({ code: "weak_password" });
+    }
   });
 
   it("refuses the account's own email or its local part", async () => {

@@ -122,7 +122,7 @@ describe("no timing oracle on accounts", () => {
     );
     expect(known.outcome).toBe("invalid_credentials");
     expect(unknown.outcome).toBe("invalid_credentials");
-    expect(unknown.beforeAnswer).toContain("subject.beginLogin");
+    expect(unknown.beforeAnswer).toContain("subject.settleLogin");
     expect(unknown.beforeAnswer).toEqual(known.beforeAnswer);
     await Promise.all([known.afterAnswer(), unknown.afterAnswer()]);
   });
