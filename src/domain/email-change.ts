@@ -1,14 +1,11 @@
-import { resendCooldownName } from "../durable/subject-store";
 import { AppError } from "../errors";
 import { setVerifiedEmail } from "../storage/contact-changes";
 import { uniqueViolation } from "../storage/db";
-import { findUserByEmail, findUserById, type User } from "../storage/users";
-import { failedCheck } from "./code-check";
-import { deliverCode } from "./code-delivery";
-import { randomDigits } from "./crypto";
+import { findUserByEmail, type User } from "../storage/users";
+import { activeUser, sendAccountCode, takeAccountCode } from "./account-codes";
 import { emailSubject, userSubject, type Deps, type RequestMeta } from "./deps";
 import { COUNTERS, enforceIpLimit, enforceLimit } from "./limits";
-import { codeHmac, normalizeEmail } from "./registration";
+import { normalizeEmail } from "./registration";
 
 // Email change (and a phone user's first proved address): a 6-digit code to the NEW address, held by
 // the user's Durable Object under its own purpose with the address in its payload, so the confirm
@@ -38,42 +35,28 @@ export async function requestEmailChange(
   // Taken by anyone, the caller included: the answer never says by whom.
   if (user.email === email || (await findUserByEmail(deps.db, email))) throw new AppError("email_taken");
 
-  const cooldownMs = config.resendCooldown * 1000;
-  const cooldown = await subject.claimCooldown({ name: resendCooldownName(PURPOSE), now, ms: cooldownMs });
-  if (!cooldown.ok) throw new AppError("rate_limited", { retryAfter: cooldown.retryAfterMs / 1000 });
-  // The address's own send budget, shared with sign-up, sign-in and reset codes to it.
-  const address = emailSubject(deps, email);
-  await enforceLimit(address, COUNTERS.emailSends, config.limits.emailSendsPerAddress, now);
-
-  const code = randomDigits(6);
-  const ttlMs = config.emailCodeTtl * 1000;
-  await subject.putCode({
-    purpose: PURPOSE,
-    codeHmac: await codeHmac(deps, PURPOSE, user.id, code),
-    linkHash: null,
-    payload: JSON.stringify({ email } satisfies Pending),
+  await sendAccountCode(
+    deps,
+    user,
+    {
+      purpose: PURPOSE,
+      ttlSeconds: config.emailCodeTtl,
+      payload: { email } satisfies Pending,
+      target: emailSubject(deps, email),
+      counter: COUNTERS.emailSends,
+      perTargetLimit: config.limits.emailSendsPerAddress,
+      send: (code) =>
+        deps.mailer.send({
+          to: email,
+          subject: "Confirm your new email address",
+          text:
+            `Your confirmation code is ${code}. It expires in ${Math.round(config.emailCodeTtl / 60)} minutes. ` +
+            "Enter it in your account to make this your sign-in address. " +
+            "If you did not ask for this, ignore this email: nothing changes without the code.",
+        }),
+    },
     now,
-    codeTtlMs: ttlMs,
-    linkTtlMs: 0,
-    recordTtlMs: Math.max(ttlMs, cooldownMs),
-    cooldownMs,
-    refuseInsideCooldown: false,
-  });
-  await deliverCode(subject, { purpose: PURPOSE, counter: COUNTERS.emailSends, dropRecord: true }, async () => {
-    try {
-      await deps.mailer.send({
-        to: email,
-        subject: "Confirm your new email address",
-        text:
-          `Your confirmation code is ${code}. It expires in ${Math.round(config.emailCodeTtl / 60)} minutes. ` +
-          "Enter it in your account to make this your sign-in address. " +
-          "If you did not ask for this, ignore this email: nothing changes without the code.",
-      });
-    } catch (err) {
-      await address.undoSend({ purpose: PURPOSE, counter: COUNTERS.emailSends, dropRecord: false });
-      throw err;
-    }
-  });
+  );
   deps.audit({ action: "email.change_requested", actorId: user.id, details: { email } });
   return { email };
 }
@@ -83,16 +66,7 @@ export async function requestEmailChange(
  * an address another account took meanwhile is 409 `email_taken` and changes nothing.
  */
 export async function confirmEmailChange(deps: Deps, userId: string, code: string, meta: RequestMeta, now: number): Promise<User> {
-  const { config } = deps;
-  await enforceIpLimit(deps, meta.ip, COUNTERS.codeVerify, config.limits.codeVerifyIp, now);
-  const result = await userSubject(deps, userId).verifyCode({
-    purpose: PURPOSE,
-    codeHmac: await codeHmac(deps, PURPOSE, userId, code),
-    now,
-    maxAttempts: config.codeMaxAttempts,
-  });
-  if (!result.ok) throw failedCheck(result, "invalid_code");
-  const { email } = JSON.parse(result.payload) as Pending;
+  const { email } = await takeAccountCode<Pending>(deps, userId, PURPOSE, code, meta, now);
   const before = await activeUser(deps, userId);
   let user: User | undefined;
   try {
@@ -130,10 +104,4 @@ function noticeToOldAddress(deps: Deps, previous: string, now: number): void {
         console.error(JSON.stringify({ level: "error", event: "notice_failed", purpose: PURPOSE, reason: String(err) }));
       }),
   );
-}
-
-async function activeUser(deps: Deps, userId: string): Promise<User> {
-  const user = await findUserById(deps.db, userId);
-  if (!user || !user.isActive) throw new AppError("invalid_access_token");
-  return user;
 }

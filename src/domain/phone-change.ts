@@ -1,15 +1,11 @@
-import { resendCooldownName } from "../durable/subject-store";
 import { AppError } from "../errors";
 import { setProvedPhone } from "../storage/contact-changes";
 import { uniqueViolation } from "../storage/db";
-import { findAccountByPhone, findUserById, type User } from "../storage/users";
-import { failedCheck } from "./code-check";
-import { deliverCode } from "./code-delivery";
-import { randomDigits } from "./crypto";
+import { findAccountByPhone, type User } from "../storage/users";
+import { activeUser, sendAccountCode, takeAccountCode } from "./account-codes";
 import { phoneSubject, userSubject, type Deps, type RequestMeta } from "./deps";
 import { COUNTERS, enforceIpLimit, enforceLimit } from "./limits";
 import { normalizePhone, type OtpSent } from "./phone-otp";
-import { codeHmac } from "./registration";
 
 // Phone add and change: an SMS code to the number, held by the user's Durable Object under its own
 // purpose with the number in its payload, so the confirm needs only the code. The number's own send
@@ -32,37 +28,24 @@ export async function requestPhoneChange(deps: Deps, userId: string, rawPhone: s
   const holder = await findAccountByPhone(deps.db, phone);
   if (holder && holder.id !== user.id && holder.isPhoneVerified) throw new AppError("phone_taken");
 
-  const cooldownMs = config.resendCooldown * 1000;
-  const cooldown = await subject.claimCooldown({ name: resendCooldownName(PURPOSE), now, ms: cooldownMs });
-  if (!cooldown.ok) throw new AppError("rate_limited", { retryAfter: cooldown.retryAfterMs / 1000 });
-  const number = phoneSubject(deps, phone);
-  await enforceLimit(number, COUNTERS.smsSends, config.limits.otpSendsPerPhone, now);
-
-  const code = randomDigits(6);
-  const ttlMs = config.phoneOtpTtl * 1000;
-  await subject.putCode({
-    purpose: PURPOSE,
-    codeHmac: await codeHmac(deps, PURPOSE, user.id, code),
-    linkHash: null,
-    payload: JSON.stringify({ phone } satisfies Pending),
+  const code = await sendAccountCode(
+    deps,
+    user,
+    {
+      purpose: PURPOSE,
+      ttlSeconds: config.phoneOtpTtl,
+      payload: { phone } satisfies Pending,
+      target: phoneSubject(deps, phone),
+      counter: COUNTERS.smsSends,
+      perTargetLimit: config.limits.otpSendsPerPhone,
+      send: (code) =>
+        deps.sms.send({
+          to: phone,
+          text: `Your code to add this number to your account is ${code}. It expires in ${Math.round(config.phoneOtpTtl / 60)} minutes. Do not share it with anyone.`,
+        }),
+    },
     now,
-    codeTtlMs: ttlMs,
-    linkTtlMs: 0,
-    recordTtlMs: Math.max(ttlMs, cooldownMs),
-    cooldownMs,
-    refuseInsideCooldown: false,
-  });
-  await deliverCode(subject, { purpose: PURPOSE, counter: COUNTERS.smsSends, dropRecord: true }, async () => {
-    try {
-      await deps.sms.send({
-        to: phone,
-        text: `Your code to add this number to your account is ${code}. It expires in ${Math.round(config.phoneOtpTtl / 60)} minutes. Do not share it with anyone.`,
-      });
-    } catch (err) {
-      await number.undoSend({ purpose: PURPOSE, counter: COUNTERS.smsSends, dropRecord: false });
-      throw err;
-    }
-  });
+  );
   deps.audit({ action: "phone.change_requested", actorId: user.id, details: { phone } });
   return {
     phone,
@@ -77,16 +60,7 @@ export async function requestPhoneChange(deps: Deps, userId: string, rawPhone: s
  * `invalid_code`; a number another account proved meanwhile is 409 `phone_taken`, nothing written.
  */
 export async function confirmPhoneChange(deps: Deps, userId: string, otp: string, meta: RequestMeta, now: number): Promise<User> {
-  const { config } = deps;
-  await enforceIpLimit(deps, meta.ip, COUNTERS.codeVerify, config.limits.codeVerifyIp, now);
-  const result = await userSubject(deps, userId).verifyCode({
-    purpose: PURPOSE,
-    codeHmac: await codeHmac(deps, PURPOSE, userId, otp),
-    now,
-    maxAttempts: config.codeMaxAttempts,
-  });
-  if (!result.ok) throw failedCheck(result, "invalid_code");
-  const { phone } = JSON.parse(result.payload) as Pending;
+  const { phone } = await takeAccountCode<Pending>(deps, userId, PURPOSE, otp, meta, now);
   const before = await activeUser(deps, userId);
   let user: User | undefined;
   try {
@@ -98,11 +72,5 @@ export async function confirmPhoneChange(deps: Deps, userId: string, otp: string
   }
   if (!user) throw new AppError("invalid_access_token");
   deps.audit({ action: "phone.changed", actorId: userId, details: { old_phone: before.phone, new_phone: phone } });
-  return user;
-}
-
-async function activeUser(deps: Deps, userId: string): Promise<User> {
-  const user = await findUserById(deps.db, userId);
-  if (!user || !user.isActive) throw new AppError("invalid_access_token");
   return user;
 }
