@@ -1,6 +1,9 @@
 import { DeliveryError } from "../delivery/errors";
+import { resendCooldownName } from "../durable/subject-store";
 import { AppError } from "../errors";
-import type { Codes, Deps } from "./deps";
+import { findUserByEmail, type User } from "../storage/users";
+import { emailSubject, type AddressSubject, type Codes, type Deps, type RequestMeta } from "./deps";
+import { COUNTERS, enforceIpLimit, enforceLimit } from "./limits";
 
 /**
  * Sends the message that carries a fresh code. If the provider fails, the send is undone in the
@@ -36,4 +39,30 @@ export function deliverCodeInBackground(
   send: () => Promise<void>,
 ): void {
   defer(() => deliverCode(subject, undo, send).catch(() => undefined));
+}
+
+/**
+ * The first steps of a code emailed to whoever owns an (already normalized) address (password reset, sign-in code), the
+ * same for an account and for nobody, so neither the answer nor the work tells them apart: the
+ * client's send limit, the purpose's cooldown and the address's send budget are spent either way,
+ * and the account is looked up alongside. The caller stores and sends a code only for an account.
+ */
+export async function claimEmailSend(
+  deps: Deps,
+  email: string,
+  purpose: string,
+  meta: RequestMeta,
+  now: number,
+): Promise<{ subject: AddressSubject; user: User | undefined; cooldownMs: number }> {
+  const { config } = deps;
+  await enforceIpLimit(deps, meta.ip, COUNTERS.emailSends, config.limits.emailSendsIp, now);
+  const subject = emailSubject(deps, email);
+  const cooldownMs = config.resendCooldown * 1000;
+  const [user, cooldown] = await Promise.all([
+    findUserByEmail(deps.db, email),
+    subject.claimCooldown({ name: resendCooldownName(purpose), now, ms: cooldownMs }),
+  ]);
+  if (!cooldown.ok) throw new AppError("rate_limited", { retryAfter: cooldown.retryAfterMs / 1000 });
+  await enforceLimit(subject, COUNTERS.emailSends, config.limits.emailSendsPerAddress, now);
+  return { subject, user, cooldownMs };
 }

@@ -1,11 +1,10 @@
-import { resendCooldownName } from "../durable/subject-store";
 import { AppError } from "../errors";
-import { findUserByEmail, findUserById } from "../storage/users";
+import { findUserById } from "../storage/users";
 import { failedCheck } from "./code-check";
-import { deliverCodeInBackground } from "./code-delivery";
+import { claimEmailSend, deliverCodeInBackground } from "./code-delivery";
 import { randomDigits } from "./crypto";
 import { emailSubject, type Deps, type RequestMeta } from "./deps";
-import { COUNTERS, enforceIpLimit, enforceLimit } from "./limits";
+import { COUNTERS, enforceIpLimit } from "./limits";
 import { codeHmac, normalizeEmail } from "./registration";
 import type { Device } from "./session-tokens";
 import { completeSignIn } from "./sign-in";
@@ -25,15 +24,7 @@ const PURPOSE = "signin";
 export async function sendEmailSignInCode(deps: Deps, rawEmail: string, meta: RequestMeta, now: number): Promise<void> {
   const email = normalizeEmail(rawEmail);
   const { config } = deps;
-  await enforceIpLimit(deps, meta.ip, COUNTERS.emailSends, config.limits.emailSendsIp, now);
-  const subject = emailSubject(deps, email);
-  const cooldownMs = config.resendCooldown * 1000;
-  const [user, cooldown] = await Promise.all([
-    findUserByEmail(deps.db, email),
-    subject.claimCooldown({ name: resendCooldownName(PURPOSE), now, ms: cooldownMs }),
-  ]);
-  if (!cooldown.ok) throw new AppError("rate_limited", { retryAfter: cooldown.retryAfterMs / 1000 });
-  await enforceLimit(subject, COUNTERS.emailSends, config.limits.emailSendsPerAddress, now);
+  const { subject, user, cooldownMs } = await claimEmailSend(deps, email, PURPOSE, meta, now);
 
   const code = randomDigits(6);
   const hmac = await codeHmac(deps, PURPOSE, email, code);

@@ -1,11 +1,10 @@
-import { resendCooldownName } from "../durable/subject-store";
 import { AppError } from "../errors";
-import { findUserByEmail, findUserById, updatePasswordHash } from "../storage/users";
+import { findUserById, updatePasswordHash } from "../storage/users";
 import { randomDigits, randomToken, sha256Hex } from "./crypto";
 import { failedCheck } from "./code-check";
-import { deliverCodeInBackground } from "./code-delivery";
+import { claimEmailSend, deliverCodeInBackground } from "./code-delivery";
 import { emailSubject, revokedHere, userSubject, type Deps, type RequestMeta } from "./deps";
-import { COUNTERS, enforceIpLimit, enforceLimit } from "./limits";
+import { COUNTERS } from "./limits";
 import { assertAcceptablePassword } from "./password-policy";
 import { hashPassword } from "./passwords";
 import { codeHmac, normalizeEmail } from "./registration";
@@ -20,15 +19,7 @@ const PURPOSE = "reset";
 export async function requestPasswordReset(deps: Deps, rawEmail: string, meta: RequestMeta, now: number): Promise<void> {
   const email = normalizeEmail(rawEmail);
   const { config } = deps;
-  await enforceIpLimit(deps, meta.ip, COUNTERS.emailSends, config.limits.emailSendsIp, now);
-  const subject = emailSubject(deps, email);
-  const cooldownMs = config.resendCooldown * 1000;
-  const [user, cooldown] = await Promise.all([
-    findUserByEmail(deps.db, email),
-    subject.claimCooldown({ name: resendCooldownName(PURPOSE), now, ms: cooldownMs }),
-  ]);
-  if (!cooldown.ok) throw new AppError("rate_limited", { retryAfter: cooldown.retryAfterMs / 1000 });
-  await enforceLimit(subject, COUNTERS.emailSends, config.limits.emailSendsPerAddress, now);
+  const { subject, user, cooldownMs } = await claimEmailSend(deps, email, PURPOSE, meta, now);
 
   const code = randomDigits(6);
   const link = randomToken(32);
