@@ -3,6 +3,7 @@ import * as z from "zod";
 import { exportAccount } from "../domain/account-export";
 import { openLinkedDocument } from "../domain/kyc-document-links";
 import type { AppEnv } from "../http/app-env";
+import { documentResponse } from "../http/document-response";
 import { AccountExportSchema } from "../http/export-schemas";
 import { describeRoute } from "../http/openapi-meta";
 import { validate } from "../http/validate";
@@ -56,24 +57,8 @@ export const accountExportRoutes = new Hono<AppEnv>()
     async (c) => {
       const { doc_id } = c.req.valid("param");
       const { expires, sig } = c.req.valid("query");
-      const { document, object, extension } = await openLinkedDocument(
-        c.var.deps,
-        c.env.KYC_BUCKET,
-        { documentId: doc_id, expires, sig },
-        Date.now(),
-      );
-      return new Response(object.body, {
-        status: 200,
-        headers: {
-          "Content-Type": document.contentType,
-          "Content-Length": String(object.size),
-          "Content-Disposition": `attachment; filename="${document.id}.${extension}"`,
-          "Cache-Control": "private, no-store",
-          "X-Content-Type-Options": "nosniff",
-          "Content-Security-Policy": "default-src 'none'; sandbox",
-          // The link is a credential for 10 minutes: it must not travel on in a Referer.
-          "Referrer-Policy": "no-referrer",
-        },
-      });
+      const file = await openLinkedDocument(c.var.deps, c.env.KYC_BUCKET, { documentId: doc_id, expires, sig }, Date.now());
+      // The link is a credential for 10 minutes: it must not travel on in a Referer.
+      return documentResponse(file, { "Referrer-Policy": "no-referrer" });
     },
   );

@@ -3,6 +3,7 @@ import * as z from "zod";
 import { decideAsAdmin, findApplicationReview, listApplicationsForReview, openDocument, reviewOf } from "../domain/kyc-review";
 import { KYC_STATUSES } from "../domain/kyc-values";
 import type { AppEnv } from "../http/app-env";
+import { documentResponse } from "../http/document-response";
 import { AdminKycApplicationSchema, AdminKycListItemSchema } from "../http/kyc-schemas";
 import { describeRoute } from "../http/openapi-meta";
 import { CursorField, LimitField, NextCursorField } from "../http/pagination";
@@ -83,19 +84,7 @@ export const adminKycRoutes = new Hono<AppEnv>()
     validate("param", DocumentParam),
     async (c) => {
       const { id, doc_id } = c.req.valid("param");
-      const { document, object, extension } = await openDocument(c.var.deps, c.env.KYC_BUCKET, { applicationId: id, documentId: doc_id });
-      return new Response(object.body, {
-        status: 200,
-        headers: {
-          "Content-Type": document.contentType,
-          "Content-Length": String(object.size),
-          "Content-Disposition": `attachment; filename="${document.id}.${extension}"`,
-          "Cache-Control": "private, no-store",
-          "X-Content-Type-Options": "nosniff",
-          // Opened in a tab anyway, a document can run nothing.
-          "Content-Security-Policy": "default-src 'none'; sandbox",
-        },
-      });
+      return documentResponse(await openDocument(c.var.deps, c.env.KYC_BUCKET, { applicationId: id, documentId: doc_id }));
     },
   )
   .post(
