@@ -34,8 +34,8 @@ export function presentAdminUser(u: User) {
   return { ...presentUser(u), is_active: u.isActive };
 }
 
-/** `Session`: one of the user's sessions; `current` marks the one the request came with. */
-export function presentSession(s: Session, currentSessionId: string) {
+/** What a session shows of itself, in the session list and in the account export. */
+export function sessionFields(s: Session) {
   return {
     id: s.id,
     device_id: s.deviceId,
@@ -44,8 +44,12 @@ export function presentSession(s: Session, currentSessionId: string) {
     ip: s.ip,
     created_at: s.createdAt.toISOString(),
     last_used_at: s.lastUsedAt.toISOString(),
-    current: s.id === currentSessionId,
   };
+}
+
+/** `Session`: one of the user's sessions; `current` marks the one the request came with. */
+export function presentSession(s: Session, currentSessionId: string) {
+  return { ...sessionFields(s), current: s.id === currentSessionId };
 }
 
 /** A page of a listing: the items under their name, and the cursor of the next page (null on the last). */

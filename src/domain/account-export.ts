@@ -1,5 +1,5 @@
 import { AppError } from "../errors";
-import { parseDetails, presentUser } from "../presenters";
+import { parseDetails, presentUser, sessionFields } from "../presenters";
 import {
   allSessionsOf,
   auditEventsInvolving,
@@ -52,13 +52,7 @@ async function identities({ deps, user }: ExportContext) {
 /** D1 `sessions` (the listing projection of the user's Durable Object): open and ended ones. */
 async function sessions({ deps, user }: ExportContext) {
   return (await allSessionsOf(deps.db, user.id)).map((s) => ({
-    id: s.id,
-    device_id: s.deviceId,
-    device_name: s.deviceName,
-    user_agent: s.userAgent,
-    ip: s.ip,
-    created_at: s.createdAt.toISOString(),
-    last_used_at: s.lastUsedAt.toISOString(),
+    ...sessionFields(s),
     expires_at: s.expiresAt.toISOString(),
     revoked_at: isoOrNull(s.revokedAt),
   }));

@@ -2,7 +2,7 @@ import * as z from "zod";
 import { DOCUMENT_MEDIA_TYPES } from "../domain/kyc";
 import { DOCUMENT_KINDS, DOCUMENT_TYPES, KYC_STATUSES } from "../domain/kyc-values";
 import { IDENTITY_PROVIDERS } from "../domain/identity-providers";
-import { UserSchema } from "./schemas";
+import { SessionFieldsSchema, UserSchema } from "./schemas";
 import { PasskeySchema } from "./webauthn-schemas";
 
 // The account export's shape (OpenAPI component `AccountExport`); src/domain/account-export.ts builds
@@ -28,19 +28,10 @@ const ExportIdentity = z
   })
   .meta({ id: "ExportIdentity" });
 
-const ExportSession = z
-  .object({
-    id: z.uuid(),
-    device_id: z.string(),
-    device_name: z.string().nullable(),
-    user_agent: z.string().nullable(),
-    ip: z.string().nullable(),
-    created_at: time,
-    last_used_at: time,
-    expires_at: time,
-    revoked_at: time.nullable(),
-  })
-  .meta({ id: "ExportSession" });
+const ExportSession = SessionFieldsSchema.extend({
+  expires_at: time,
+  revoked_at: time.nullable(),
+}).meta({ id: "ExportSession" });
 
 const ExportSecondFactors = z
   .object({

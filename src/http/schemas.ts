@@ -43,6 +43,17 @@ export const TokenResponseSchema = TokenPairSchema.extend({
   }),
 }).meta({ id: "TokenResponse" });
 
+/** What a session shows of itself (the session list's `Session`, the export's `ExportSession`). */
+export const SessionFieldsSchema = z.object({
+  id: z.uuid(),
+  device_id: z.string(),
+  device_name: z.string().nullable(),
+  user_agent: z.string().nullable(),
+  ip: z.string().nullable(),
+  created_at: z.iso.datetime(),
+  last_used_at: z.iso.datetime(),
+});
+
 export const MessageSchema = z.object({ message: z.string() }).meta({ id: "Message" });
 
 export const ProblemSchema = z

@@ -4,24 +4,14 @@ import { revokeOwnSession } from "../domain/session-tokens";
 import { listSessions } from "../domain/user-sessions";
 import type { AppEnv } from "../http/app-env";
 import { describeRoute } from "../http/openapi-meta";
+import { SessionFieldsSchema } from "../http/schemas";
 import { validate } from "../http/validate";
 import { requireAuth } from "../middleware/require-auth";
 import { presentSession } from "../presenters";
 
 const TAGS = ["Sessions"];
 
-const SessionSchema = z
-  .object({
-    id: z.uuid(),
-    device_id: z.string(),
-    device_name: z.string().nullable(),
-    user_agent: z.string().nullable(),
-    ip: z.string().nullable(),
-    created_at: z.iso.datetime(),
-    last_used_at: z.iso.datetime(),
-    current: z.boolean(),
-  })
-  .meta({ id: "Session" });
+const SessionSchema = SessionFieldsSchema.extend({ current: z.boolean() }).meta({ id: "Session" });
 
 const SessionParam = z.object({ id: z.uuid() });
 
