@@ -10,6 +10,7 @@ import type { AppEnv } from "./http/app-env";
 import { BOOKMARK_HEADER, d1Start, validBookmark } from "./http/d1-session";
 import { setFinalHeaders } from "./http/response-headers";
 import { requestMeta } from "./middleware/require-auth";
+import { commonPasswordsOf } from "./storage/common-passwords";
 import { database, sessionDatabase, type Db } from "./storage/db";
 import { linksOf } from "./storage/links";
 import { revocationsOf } from "./storage/revocations";
@@ -17,9 +18,9 @@ import { revocationsOf } from "./storage/revocations";
 // The wiring: the domain's dependencies built from the Worker's bindings. Nothing else hands a
 // binding to the domain.
 
-export type StoreBindings = Pick<Env, "DB" | "KV" | "SUBJECTS">;
+export type StoreBindings = Pick<Env, "DB" | "KV" | "SUBJECTS" | "ASSETS">;
 
-export type Stores = Pick<Deps, "db" | "subjects" | "links" | "revocations" | "secondFactors">;
+export type Stores = Pick<Deps, "db" | "subjects" | "links" | "revocations" | "secondFactors" | "commonPasswords">;
 
 const built = new WeakMap<Config, WeakMap<StoreBindings, Stores>>();
 
@@ -40,6 +41,7 @@ export function storesOf(config: Config, bindings: StoreBindings): Stores {
       subjects: subjectsOf(bindings.SUBJECTS),
       links: linksOf(bindings.KV),
       revocations: revocationsOf(config, bindings.KV),
+      commonPasswords: commonPasswordsOf(bindings.ASSETS),
     };
     byBindings.set(bindings, stores);
   }
@@ -71,6 +73,7 @@ export const withDeps = createMiddleware<AppEnv>(async (c, next) => {
     subjects: shared.subjects,
     links: shared.links,
     revocations: shared.revocations,
+    commonPasswords: shared.commonPasswords,
     secondFactors: { methodsFor: (user) => secondFactorsOf(requestDb()).methodsFor(user) },
     get db() {
       return requestDb();

@@ -2,6 +2,7 @@ import type { Config } from "../config";
 import type { Mailer } from "../delivery/mailer";
 import type { SmsSender } from "../delivery/sms";
 import type { SubjectStore } from "../durable/subject-store";
+import type { CommonPasswords } from "../storage/common-passwords";
 import type { Db } from "../storage/db";
 import type { AuditEvent } from "./audit";
 import { rateLimitSubject } from "./client-address";
@@ -19,6 +20,8 @@ export type Deps = {
   revocations: Revocations;
   mailer: Mailer;
   sms: SmsSender;
+  /** The common-password deny list (a static asset, loaded on first use). */
+  commonPasswords: CommonPasswords;
   /** Asked by the sign-in pipeline before it opens a session (src/domain/sign-in.ts). */
   secondFactors: SecondFactors;
   /**

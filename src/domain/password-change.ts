@@ -34,7 +34,7 @@ export async function changePassword(
       errors: [{ path: "new_password", message: "The new password must differ from the current one" }],
     });
   }
-  await assertAcceptablePassword(config, input.newPassword, { email: user.email, field: "new_password" });
+  await assertAcceptablePassword(deps, input.newPassword, { email: user.email, field: "new_password" });
   await updatePasswordHash(deps.db, user.id, await hashPassword(input.newPassword), new Date(now));
   const { revoked } = revokedHere(deps, await subject.revokeSessions({ userId: user.id, ids: null, now, exceptId: auth.sessionId }));
   deps.audit({ action: "password.changed", actorId: user.id, details: { session_id: auth.sessionId, sessions_revoked: revoked.length } });

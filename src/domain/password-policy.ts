@@ -1,25 +1,17 @@
-import type { Config } from "../config";
 import { AppError } from "../errors";
-import { COMMON_PASSWORDS } from "./common-passwords";
 import { sha1Hex } from "./crypto";
+import type { Deps } from "./deps";
 
 // NIST SP 800-63B §5.1.1.2: length 8–128 (checked by the schemas), no composition rules, and a
 // refusal of passwords that are common or known breached.
 
-let common: Set<string> | undefined;
-
 /**
- * zxcvbn-ts's common passwords of 8–128 characters (17,950; the schemas refuse other lengths
- * first), kept as one sorted string (scripts/gen-common-passwords.mjs) and made a Set on first
- * use, not at cold start.
+ * Refuses a password that is the account's address, common (zxcvbn-ts's list of 8–128 characters,
+ * a static asset loaded on the first check: src/storage/common-passwords.ts) or, when the check is
+ * on, known breached.
  */
-function commonPasswords(): Set<string> {
-  common ??= new Set(COMMON_PASSWORDS.split("\n"));
-  return common;
-}
-
 export async function assertAcceptablePassword(
-  config: Config,
+  deps: Pick<Deps, "config" | "commonPasswords">,
   password: string,
   context: { email?: string | null; field?: string } = {},
 ): Promise<void> {
@@ -30,9 +22,20 @@ export async function assertAcceptablePassword(
   if (email && (lowered === email || lowered === email.split("@")[0])) {
     throw weak("The password must not be your email address");
   }
-  if (commonPasswords().has(lowered)) throw weak("This password is too common");
-  if (config.pwnedPasswords.enabled && (await isBreached(password, config.pwnedPasswords.timeoutMs))) {
+  if (await isCommon(deps, lowered)) throw weak("This password is too common");
+  const { pwnedPasswords } = deps.config;
+  if (pwnedPasswords.enabled && (await isBreached(password, pwnedPasswords.timeoutMs))) {
     throw weak("This password appears in known data breaches");
+  }
+}
+
+/** Fails closed: without the list no password can be judged, and none is accepted unjudged. */
+async function isCommon(deps: Pick<Deps, "commonPasswords">, lowered: string): Promise<boolean> {
+  try {
+    return await deps.commonPasswords.has(lowered);
+  } catch (err) {
+    console.error(JSON.stringify({ event: "common_passwords_unavailable", error: err instanceof Error ? err.message : String(err) }));
+    throw new AppError("service_unavailable", { detail: "Passwords cannot be checked right now; try again shortly" });
   }
 }
 

@@ -68,7 +68,7 @@ export async function confirmPasswordReset(deps: Deps, proof: ResetProof, newPas
     email = normalizeEmail(proof.email);
   }
   // Refuse a weak password before spending the code.
-  await assertAcceptablePassword(config, newPassword, { email, field: "new_password" });
+  await assertAcceptablePassword(deps, newPassword, { email, field: "new_password" });
   const subject = emailSubject(deps, email);
   const result = linkHash
     ? await subject.verifyLink({ purpose: PURPOSE, linkHash, now })

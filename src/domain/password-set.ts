@@ -15,7 +15,7 @@ export async function setPassword(deps: Deps, auth: { userId: string; sessionId:
   const user = await findUserById(deps.db, auth.userId);
   if (!user || !user.isActive) throw new AppError("invalid_access_token");
   if (user.passwordHash) throw new AppError("password_exists");
-  await assertAcceptablePassword(deps.config, newPassword, { email: user.email ?? user.unverifiedEmail, field: "new_password" });
+  await assertAcceptablePassword(deps, newPassword, { email: user.email ?? user.unverifiedEmail, field: "new_password" });
   if (!(await setFirstPasswordHash(deps.db, user.id, await hashPassword(newPassword), new Date(now)))) {
     throw new AppError("password_exists");
   }

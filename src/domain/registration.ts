@@ -89,7 +89,7 @@ export async function register(deps: Deps, input: RegisterInput, meta: RequestMe
   const [existing, usernameOwner, passwordHash] = await Promise.all([
     findUserByEmail(deps.db, email),
     input.username ? findUserByUsername(deps.db, input.username) : undefined,
-    assertAcceptablePassword(config, input.password, { email }).then(() => hashPassword(input.password)),
+    assertAcceptablePassword(deps, input.password, { email }).then(() => hashPassword(input.password)),
   ]);
   if (existing) {
     tellOwnerOfSignUp(deps, email, now);

@@ -1,7 +1,7 @@
 // Every test makes its own users: unique addresses, numbers and client addresses, signed up and
 // verified through the routes, and made ADMIN the way an operator does it (straight in D1).
 import { env } from "cloudflare:workers";
-import { isValidPhoneNumber } from "libphonenumber-js/max";
+import { isValidPhoneNumber } from "libphonenumber-js/mobile";
 import { expect } from "vitest";
 import { post, type Json } from "./http";
 import { enrolTotp } from "./mfa";

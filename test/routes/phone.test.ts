@@ -106,6 +106,16 @@ describe("phone sign-in", () => {
     await expectProblem(await post("/auth/phone/send-otp", { phone: 8801712345678 }), 400, "validation_error");
   });
 
+  it("refuses fixed-line numbers, which cannot receive the code by SMS, and accepts mobile ones of other regions", async () => {
+    // Dhaka, London and Berlin landlines: valid numbers, but not mobile ones.
+    for (const phone of ["+88029123456", "029123456", "+442071838750", "+493012345678"]) {
+      await expectProblem(await post("/auth/phone/send-otp", { phone }), 400, "invalid_phone");
+    }
+    for (const phone of ["+447911123456", "+4915123456789"]) {
+      expect((await post("/auth/phone/send-otp", { phone })).status).toBe(200);
+    }
+  });
+
   it("never returns the code outside development; in development it does", async () => {
     const phone = uniquePhone();
     expect(await sendOtp(phone)).not.toHaveProperty("otp");

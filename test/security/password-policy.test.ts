@@ -4,7 +4,8 @@
 // open when the service is slow or down.
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { dictionary } from "@zxcvbn-ts/language-common";
-import { COMMON_PASSWORDS } from "../../src/domain/common-passwords";
+import { env } from "cloudflare:workers";
+import { COMMON_PASSWORDS_PATH, commonPasswordsOf } from "../../src/storage/common-passwords";
 import { assertAcceptablePassword } from "../../src/domain/password-policy";
 import { expectProblem, post, testDeps, uniqueEmail } from "../helpers";
 
@@ -25,16 +26,31 @@ describe("password policy", () => {
     expect(body.errors[0].path).toBe("password");
   });
 
-  it("keeps every common password of 8–128 characters from zxcvbn-ts's whole list (the generated file has not drifted)", () => {
+  it("keeps every common password of 8–128 characters from zxcvbn-ts's whole list (the generated asset has not drifted)", async () => {
     const long = dictionary["passwords-common"].map((w) => w.toLowerCase()).filter((w) => w.length >= 8 && w.length <= 128);
-    expect(COMMON_PASSWORDS.split("\n")).toEqual([...new Set(long)].sort());
+    const served = await (await env.ASSETS.fetch(new Request(`https://assets.local${COMMON_PASSWORDS_PATH}`))).text();
+    expect(served.trimEnd().split("\n")).toEqual([...new Set(long)].sort());
+  });
+
+  it("refuses every password while the list cannot be read (503, nothing accepted unjudged), and reads it again once it can", async () => {
+    const { deps } = testDeps();
+    let answer = 404;
+    const assets = {
+      fetch: async (request: Request) => (answer === 200 ? env.ASSETS.fetch(request) : new Response("gone", { status: answer })),
+    } as unknown as Fetcher;
+    const broken = { ...deps, commonPasswords: commonPasswordsOf(assets) };
+    const tries = await Promise.allSettled(Array.from({ length: 10 }, () => assertAcceptablePassword(broken, "a perfectly uncommon passphrase")));
+    for (const t of tries) expect(t).toMatchObject({ status: "rejected", reason: { code: "service_unavailable", status: 503 } });
+    answer = 200;
+    await expect(assertAcceptablePassword(broken, "a perfectly uncommon passphrase")).resolves.toBeUndefined();
+    await expect(assertAcceptablePassword(broken, "password1234")).rejects.toMatchObject({ code: "weak_password" });
   });
 
   it("refuses passwords from deep in the list, not only its top", async () => {
     const long = dictionary["passwords-common"].filter((w) => w.length >= 8);
     const { deps } = testDeps();
     for (const pw of [long[long.length - 1]!, long[Math.floor(long.length / 2)]!, long[long.length - 1]!.toUpperCase()]) {
-      await expect(assertAcceptablePassword(deps.config, pw)).rejects.toMatchObject({ code: "weak_password" });
+      await expect(assertAcceptablePassword(deps, pw)).rejects.toMatchObject({ code: "weak_password" });
     }
   });
 
@@ -56,7 +72,7 @@ describe("password policy", () => {
     const fetchSpy = vi
       .spyOn(globalThis, "fetch")
       .mockResolvedValue(new Response(`0000000000000000000000000000000000A:3\r\n${hash.slice(5)}:42\r\n`));
-    await expect(assertAcceptablePassword(config, password)).rejects.toMatchObject({ code: "weak_password" });
+    await expect(assertAcceptablePassword({ ...deps, config }, password)).rejects.toMatchObject({ code: "weak_password" });
     const [url, init] = fetchSpy.mock.calls[0]!;
     expect(String(url)).toBe(`https://api.pwnedpasswords.com/range/${hash.slice(0, 5)}`);
     expect(String(url)).not.toContain(hash.slice(5));
@@ -69,25 +85,25 @@ describe("password policy", () => {
     const password = "another uncommon passphrase";
     const hash = await sha1(password);
     vi.spyOn(globalThis, "fetch").mockResolvedValue(new Response(`${hash.slice(5)}:0\r\nFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF:7`));
-    await expect(assertAcceptablePassword(config, password)).resolves.toBeUndefined();
+    await expect(assertAcceptablePassword({ ...deps, config }, password)).resolves.toBeUndefined();
   });
 
   it("fails open when the breached-password service errors or times out", async () => {
     const { deps } = testDeps();
     const config = { ...deps.config, pwnedPasswords: { enabled: true, timeoutMs: 50 } };
     vi.spyOn(globalThis, "fetch").mockRejectedValueOnce(new TypeError("network down"));
-    await expect(assertAcceptablePassword(config, "yet another passphrase")).resolves.toBeUndefined();
+    await expect(assertAcceptablePassword({ ...deps, config }, "yet another passphrase")).resolves.toBeUndefined();
     vi.spyOn(globalThis, "fetch").mockImplementationOnce(
       (_input, init) =>
         new Promise((_resolve, reject) => init?.signal?.addEventListener("abort", () => reject(new DOMException("timeout", "TimeoutError")))),
     );
-    await expect(assertAcceptablePassword(config, "yet another passphrase")).resolves.toBeUndefined();
+    await expect(assertAcceptablePassword({ ...deps, config }, "yet another passphrase")).resolves.toBeUndefined();
   });
 
   it("does not call the breached-password service when the check is off (the default)", async () => {
     const { deps } = testDeps();
     const fetchSpy = vi.spyOn(globalThis, "fetch");
-    await assertAcceptablePassword(deps.config, "one more uncommon passphrase");
+    await assertAcceptablePassword(deps, "one more uncommon passphrase");
     expect(fetchSpy).not.toHaveBeenCalled();
   });
 });

@@ -69,7 +69,7 @@ function recordingDeps() {
   const deferred: Array<() => Promise<unknown>> = [];
   const deps: Deps = {
     config,
-    ...storesOf(config, { DB: db, KV: kv, SUBJECTS: subjects }),
+    ...storesOf(config, { DB: db, KV: kv, SUBJECTS: subjects, ASSETS: env.ASSETS }),
     mailer: mailerFor(config),
     sms: smsSenderFor(config),
     secondFactors: NO_SECOND_FACTORS,
