@@ -1,4 +1,5 @@
 import { lt } from "drizzle-orm";
+import { insertAuditEvent } from "../storage/audit";
 import type { Db } from "../storage/db";
 import { auditEvents } from "../storage/schema";
 
@@ -67,7 +68,7 @@ export type AuditEvent = {
 
 export type AuditContext = { ip: string | null; userAgent: string | null; requestId: string | null };
 
-export function auditRow(event: AuditEvent, context: AuditContext, now: number): typeof auditEvents.$inferInsert {
+export function auditRow(event: AuditEvent, context: AuditContext, now: number): typeof auditEvents.$inferSelect {
   return {
     id: crypto.randomUUID(),
     at: new Date(now),
@@ -83,7 +84,7 @@ export function auditRow(event: AuditEvent, context: AuditContext, now: number):
 
 /** Writes one audit event; the caller decides whether to wait (Deps.audit does not). */
 export async function writeAudit(db: Db, event: AuditEvent, context: AuditContext, now: number): Promise<void> {
-  await db.insert(auditEvents).values(auditRow(event, context, now)).run();
+  await insertAuditEvent(db, auditRow(event, context, now));
 }
 
 /** Retention: removes events older than `days` (run by the scheduled handler). */
