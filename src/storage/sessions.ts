@@ -1,5 +1,5 @@
 import { and, desc, eq, gt, isNull, sql } from "drizzle-orm";
-import type { Db } from "./db";
+import { boundStatement, reusable, type Db } from "./db";
 import { sessions, type SessionRow } from "./schema";
 
 // D1's `sessions` table is a projection for listing: only the user's Durable Object writes it
@@ -45,44 +45,67 @@ export async function findActiveSession(db: Db, userId: string, id: string, now:
     .get();
 }
 
+// The projection's two writes, built into SQL once per isolate (the user's Durable Object makes one
+// at every sign-in, refresh minute and revocation; building them was most of the write's CPU). A
+// null placeholder leaves its column as it is. Every value is bound as it is stored (times in ms):
+// a bare placeholder in an insert would be encoded by its column, which cannot take a null time.
+const raw = (name: string) => sql`${sql.placeholder(name)}`;
+const writes = reusable((db: Db) => ({
+  open: db
+    .insert(sessions)
+    .values({
+      id: raw("id"),
+      userId: raw("userId"),
+      deviceId: raw("deviceId"),
+      deviceName: raw("deviceName"),
+      userAgent: raw("userAgent"),
+      ip: raw("ip"),
+      createdAt: raw("createdAt"),
+      lastUsedAt: raw("lastUsedAt"),
+      expiresAt: raw("expiresAt"),
+      revokedAt: raw("revokedAt"),
+    })
+    .onConflictDoUpdate({
+      target: sessions.id,
+      set: {
+        revokedAt: sql`coalesce(${sessions.revokedAt}, excluded.revoked_at)`,
+        lastUsedAt: sql`max(${sessions.lastUsedAt}, excluded.last_used_at)`,
+      },
+    })
+    .prepare(),
+  change: db
+    .update(sessions)
+    .set({
+      revokedAt: sql`coalesce(${sessions.revokedAt}, ${sql.placeholder("revokedAt")})`,
+      lastUsedAt: sql`max(${sessions.lastUsedAt}, coalesce(${sql.placeholder("lastUsedAt")}, ${sessions.lastUsedAt}))`,
+    })
+    .where(and(eq(sessions.id, sql.placeholder("id")), eq(sessions.userId, sql.placeholder("userId"))))
+    .prepare(),
+}));
+
 /** Writes the given changes in one batch (one transaction); throws when D1 refuses any of them. */
 export async function writeSessionProjections(db: Db, changes: SessionProjection[]): Promise<void> {
   const statements = changes.flatMap((change) => statementFor(db, change) ?? []);
-  const [first, ...rest] = statements;
-  if (first) await db.batch([first, ...rest]);
+  if (statements.length > 0) await (db as Db & { $client: D1Database }).$client.batch(statements);
 }
 
-function statementFor(db: Db, change: SessionProjection) {
+function statementFor(db: Db, change: SessionProjection): D1PreparedStatement | null {
   const { opened, revokedAt, lastUsedAt } = change;
+  const { open, change: update } = writes(db);
   if (opened) {
-    return db
-      .insert(sessions)
-      .values({
-        id: change.id,
-        userId: change.userId,
-        deviceId: opened.deviceId,
-        deviceName: opened.deviceName,
-        userAgent: opened.userAgent,
-        ip: opened.ip,
-        createdAt: new Date(opened.createdAt),
-        lastUsedAt: new Date(Math.max(opened.createdAt, lastUsedAt ?? 0)),
-        expiresAt: new Date(opened.expiresAt),
-        revokedAt: revokedAt === null ? null : new Date(revokedAt),
-      })
-      .onConflictDoUpdate({
-        target: sessions.id,
-        set: {
-          revokedAt: sql`coalesce(${sessions.revokedAt}, excluded.revoked_at)`,
-          lastUsedAt: sql`max(${sessions.lastUsedAt}, excluded.last_used_at)`,
-        },
-      });
+    return boundStatement(open, {
+      id: change.id,
+      userId: change.userId,
+      deviceId: opened.deviceId,
+      deviceName: opened.deviceName,
+      userAgent: opened.userAgent,
+      ip: opened.ip,
+      createdAt: opened.createdAt,
+      lastUsedAt: Math.max(opened.createdAt, lastUsedAt ?? 0),
+      expiresAt: opened.expiresAt,
+      revokedAt,
+    });
   }
-  const set: { revokedAt?: ReturnType<typeof sql>; lastUsedAt?: ReturnType<typeof sql> } = {};
-  if (revokedAt !== null) set.revokedAt = sql`coalesce(${sessions.revokedAt}, ${revokedAt})`;
-  if (lastUsedAt !== null) set.lastUsedAt = sql`max(${sessions.lastUsedAt}, ${lastUsedAt})`;
-  if (!set.revokedAt && !set.lastUsedAt) return null;
-  return db
-    .update(sessions)
-    .set(set)
-    .where(and(eq(sessions.id, change.id), eq(sessions.userId, change.userId)));
+  if (revokedAt === null && lastUsedAt === null) return null;
+  return boundStatement(update, { id: change.id, userId: change.userId, revokedAt, lastUsedAt });
 }
