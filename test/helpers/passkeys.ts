@@ -32,6 +32,10 @@ export type AnswerOptions = {
   crossOrigin?: boolean;
   /** The attestation format and statement (registrations); by default `none` with an empty statement. */
   attestation?: { fmt: string; attStmt: Map<string, CborValue> };
+  /** The COSE public key to attest instead of the authenticator's own (registrations). */
+  coseKey?: Uint8Array;
+  /** Changes the authenticator data once built, before it is attested or signed. */
+  editAuthData?: (authData: Uint8Array) => Uint8Array;
 };
 
 export type Algorithm = "ES256" | "EdDSA" | "RS256";
@@ -119,7 +123,7 @@ export class SoftwareAuthenticator {
   async register(options: CreationOptions, answer: AnswerOptions = {}): Promise<Json> {
     this.userHandle = options.user.id;
     const id = fromBase64url(this.credentialId);
-    const attested = concat(new Uint8Array(16), new Uint8Array([id.length >> 8, id.length & 0xff]), id, await this.coseKey());
+    const attested = concat(new Uint8Array(16), new Uint8Array([id.length >> 8, id.length & 0xff]), id, answer.coseKey ?? (await this.coseKey()));
     const authData = await this.authData(answer, FLAG.AT, 0, attested);
     const attestation = answer.attestation ?? { fmt: "none", attStmt: new Map() };
     const attestationObject = encodeCbor(
@@ -175,7 +179,8 @@ export class SoftwareAuthenticator {
 
   private async authData(answer: AnswerOptions, extraFlags: number, counter: number, attested = new Uint8Array()): Promise<Uint8Array> {
     const flags = FLAG.UP | (answer.uv === false ? 0 : FLAG.UV) | (this.backedUp ? FLAG.BE | FLAG.BS : 0) | extraFlags;
-    return concat(await sha256(utf8(answer.rpId ?? RP_ID)), new Uint8Array([flags]), uint32(counter), attested);
+    const authData = concat(await sha256(utf8(answer.rpId ?? RP_ID)), new Uint8Array([flags]), uint32(counter), attested);
+    return answer.editAuthData ? answer.editAuthData(authData) : authData;
   }
 
   private clientData(type: string, challenge: string, answer: AnswerOptions): string {
