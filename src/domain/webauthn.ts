@@ -122,7 +122,7 @@ export async function checkRegistration(
     if (refusedData) return refusedData;
     const credential = authData.parsed.credential;
     if (!credential || !authData.publicKey) return malformed("no attested credential data");
-    // §7.1 step 24 bounds the id; it must be the one the browser reports, the one looked up at sign-in.
+    // §7.1 bounds the id to 1023 bytes; it must be the one the browser reports, the one looked up at sign-in.
     if (credential.id.length < 1 || credential.id.length > 1023) return malformed("credential id length");
     if (base64url(credential.id) !== response.id) return malformed("credential id differs from the answer's id");
     await importCredentialKey(authData.publicKey);
@@ -187,7 +187,7 @@ export function counterGoesForward(stored: number, received: number): boolean {
   return (stored === 0 && received === 0) || received > stored;
 }
 
-/** §7.1 steps 7–10, §7.2 steps 11–14: type, challenge (constant time), origin, not in a cross-origin frame. */
+/** Client data (§5.8.1): type, challenge (constant time), origin, not made in a cross-origin frame. */
 function checkClientData(config: Config, json: Uint8Array, type: ClientDataType, expectedChallenge: string): Refusal | null {
   const data = parseClientDataJSON(json);
   if (data.type !== type) return { ok: false, reason: "wrong_type", message: `client data type ${ClientDataType[data.type]}` };
@@ -202,7 +202,7 @@ function checkClientData(config: Config, json: Uint8Array, type: ClientDataType,
   return null;
 }
 
-/** §7.1 steps 14–15, §7.2 steps 15–16: the hash of our RP ID and the user-present flag. */
+/** The hash of our RP ID and the user-present flag (§7.1, §7.2). */
 function checkAuthenticatorData(config: Config, data: AuthenticatorData): Refusal | null {
   if (!data.verifyRelyingPartyIdHash(config.webauthn.rpId)) return { ok: false, reason: "wrong_rp_id", message: "RP ID hash differs" };
   if (!data.userPresent) return { ok: false, reason: "user_not_present", message: "user presence flag not set" };
