@@ -13,6 +13,7 @@ export * from "./helpers/time";
 export * from "./helpers/mfa";
 export * from "./helpers/email-code";
 export * from "./helpers/passkeys";
+export * from "./helpers/cbor";
 export * from "./helpers/step-up";
 export * from "./helpers/erasure";
 export * from "./helpers/account-changes";

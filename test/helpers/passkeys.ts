@@ -1,20 +1,19 @@
 // A software authenticator: what a browser and a platform authenticator would send, built by hand
-// from a Web Crypto ES256 key pair, so the server's WebAuthn checks run for real in the Workers
-// runtime. Registration answers carry a `none` attestation (CBOR: fmt, attStmt, authData with the
-// attested credential data and the COSE public key); assertions sign authData ‖ SHA-256(clientDataJSON)
-// and convert the signature from Web Crypto's P1363 form (r ‖ s) to the DER form WebAuthn uses.
-import { isoCBOR } from "@simplewebauthn/server/helpers";
+// from a Web Crypto key pair (ES256 by default, EdDSA or RS256 on request), so the server's WebAuthn
+// checks run for real in the Workers runtime. Registration answers carry a `none` attestation unless
+// told otherwise (CBOR: fmt, attStmt, authData with the attested credential data and the COSE public
+// key); assertions sign authData ‖ SHA-256(clientDataJSON), and an ES256 signature is converted from
+// Web Crypto's P1363 form (r ‖ s) to the DER form WebAuthn uses.
 import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import { base64url, fromBase64url } from "../../src/domain/crypto";
+import { encodeCbor, type CborValue } from "./cbor";
 import { authed, post, type Json } from "./http";
 import { pollUntil } from "./time";
 
 /** The relying party the tests run with (scripts/dev-vars.mjs). */
 export const RP_ID = "localhost";
 export const ORIGIN = "http://localhost:8787";
-
-type CborValue = Parameters<typeof isoCBOR.encode>[0];
 
 const FLAG = { UP: 0x01, UV: 0x04, BE: 0x08, BS: 0x10, AT: 0x40 } as const;
 
@@ -29,7 +28,17 @@ export type AnswerOptions = {
   challenge?: string;
   /** The user handle to return (assertions); by default the one registered. */
   userHandle?: string | null;
+  /** clientData.crossOrigin: made inside a frame of another origin. */
+  crossOrigin?: boolean;
+  /** The attestation format and statement (registrations); by default `none` with an empty statement. */
+  attestation?: { fmt: string; attStmt: Map<string, CborValue> };
+  /** The COSE public key to attest instead of the authenticator's own (registrations). */
+  coseKey?: Uint8Array;
+  /** Changes the authenticator data once built, before it is attested or signed. */
+  editAuthData?: (authData: Uint8Array) => Uint8Array;
 };
+
+export type Algorithm = "ES256" | "EdDSA" | "RS256";
 
 export type CreationOptions = { challenge: string; user: { id: string }; excludeCredentials?: { id: string }[] };
 export type RequestOptions = { challenge: string; allowCredentials?: { id: string }[]; challenge_id?: string };
@@ -68,6 +77,18 @@ export function p1363ToDer(signature: Uint8Array): Uint8Array {
   return concat(new Uint8Array([0x30, body.length]), body);
 }
 
+const KEY_PARAMS: Record<Algorithm, SubtleCryptoGenerateKeyAlgorithm> = {
+  ES256: { name: "ECDSA", namedCurve: "P-256" },
+  EdDSA: { name: "Ed25519" },
+  RS256: { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
+};
+
+const SIGN_PARAMS: Record<Algorithm, SubtleCryptoSignAlgorithm> = {
+  ES256: { name: "ECDSA", hash: "SHA-256" },
+  EdDSA: { name: "Ed25519" },
+  RS256: { name: "RSASSA-PKCS1-v1_5" },
+};
+
 export class SoftwareAuthenticator {
   counter = 0;
   userHandle: string | null = null;
@@ -76,33 +97,39 @@ export class SoftwareAuthenticator {
     private readonly keys: CryptoKeyPair,
     readonly credentialId: string,
     private readonly backedUp: boolean,
+    readonly algorithm: Algorithm,
   ) {}
 
-  static async create(options: { backedUp?: boolean } = {}): Promise<SoftwareAuthenticator> {
-    const keys = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"])) as CryptoKeyPair;
-    return new SoftwareAuthenticator(keys, base64url(crypto.getRandomValues(new Uint8Array(32))), options.backedUp ?? true);
+  static async create(options: { backedUp?: boolean; algorithm?: Algorithm } = {}): Promise<SoftwareAuthenticator> {
+    const algorithm = options.algorithm ?? "ES256";
+    const keys = (await crypto.subtle.generateKey(KEY_PARAMS[algorithm], true, ["sign", "verify"])) as CryptoKeyPair;
+    return new SoftwareAuthenticator(keys, base64url(crypto.getRandomValues(new Uint8Array(32))), options.backedUp ?? true, algorithm);
+  }
+
+  /** The public key as a COSE_Key (RFC 9053): EC2 P-256, OKP Ed25519 or RSA. */
+  async coseKey(): Promise<Uint8Array> {
+    const jwk = (await crypto.subtle.exportKey("jwk", this.keys.publicKey)) as JsonWebKey;
+    const b = (field: string | undefined) => new Uint8Array(fromBase64url(field!));
+    const fields: [number, CborValue][] =
+      this.algorithm === "ES256"
+        ? [[1, 2], [3, -7], [-1, 1], [-2, b(jwk.x)], [-3, b(jwk.y)]] // kty EC2, alg ES256, crv P-256, x, y
+        : this.algorithm === "EdDSA"
+          ? [[1, 1], [3, -8], [-1, 6], [-2, b(jwk.x)]] // kty OKP, alg EdDSA, crv Ed25519, x
+          : [[1, 3], [3, -257], [-1, b(jwk.n)], [-2, b(jwk.e)]]; // kty RSA, alg RS256, n, e
+    return encodeCbor(new Map(fields));
   }
 
   /** navigator.credentials.create() answered: a RegistrationResponseJSON for `options`. */
   async register(options: CreationOptions, answer: AnswerOptions = {}): Promise<Json> {
     this.userHandle = options.user.id;
-    const raw = new Uint8Array((await crypto.subtle.exportKey("raw", this.keys.publicKey)) as ArrayBuffer);
-    const cose = isoCBOR.encode(
-      new Map<number, CborValue>([
-        [1, 2], // kty: EC2
-        [3, -7], // alg: ES256
-        [-1, 1], // crv: P-256
-        [-2, raw.slice(1, 33)],
-        [-3, raw.slice(33, 65)],
-      ]),
-    );
     const id = fromBase64url(this.credentialId);
-    const attested = concat(new Uint8Array(16), new Uint8Array([id.length >> 8, id.length & 0xff]), id, cose);
+    const attested = concat(new Uint8Array(16), new Uint8Array([id.length >> 8, id.length & 0xff]), id, answer.coseKey ?? (await this.coseKey()));
     const authData = await this.authData(answer, FLAG.AT, 0, attested);
-    const attestationObject = isoCBOR.encode(
+    const attestation = answer.attestation ?? { fmt: "none", attStmt: new Map() };
+    const attestationObject = encodeCbor(
       new Map<string, CborValue>([
-        ["fmt", "none"],
-        ["attStmt", new Map()],
+        ["fmt", attestation.fmt],
+        ["attStmt", attestation.attStmt],
         ["authData", authData],
       ]),
     );
@@ -127,7 +154,7 @@ export class SoftwareAuthenticator {
     const authData = await this.authData(answer, 0, counter);
     const clientDataJSON = this.clientData("webauthn.get", answer.challenge ?? options.challenge, answer);
     const signed = concat(authData, await sha256(fromBase64url(clientDataJSON)));
-    const p1363 = new Uint8Array(await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, this.keys.privateKey, signed));
+    const signature = await this.sign(signed);
     const userHandle = answer.userHandle === undefined ? this.userHandle : answer.userHandle;
     return {
       id: this.credentialId,
@@ -138,25 +165,36 @@ export class SoftwareAuthenticator {
       response: {
         clientDataJSON,
         authenticatorData: base64url(authData),
-        signature: base64url(p1363ToDer(p1363)),
+        signature: base64url(signature),
         ...(userHandle ? { userHandle } : {}),
       },
     };
   }
 
+  /** A signature over `message` as WebAuthn carries it (DER for ECDSA). */
+  async sign(message: Uint8Array): Promise<Uint8Array> {
+    const raw = new Uint8Array(await crypto.subtle.sign(SIGN_PARAMS[this.algorithm], this.keys.privateKey, new Uint8Array(message)));
+    return this.algorithm === "ES256" ? p1363ToDer(raw) : raw;
+  }
+
   private async authData(answer: AnswerOptions, extraFlags: number, counter: number, attested = new Uint8Array()): Promise<Uint8Array> {
     const flags = FLAG.UP | (answer.uv === false ? 0 : FLAG.UV) | (this.backedUp ? FLAG.BE | FLAG.BS : 0) | extraFlags;
-    return concat(await sha256(utf8(answer.rpId ?? RP_ID)), new Uint8Array([flags]), uint32(counter), attested);
+    const authData = concat(await sha256(utf8(answer.rpId ?? RP_ID)), new Uint8Array([flags]), uint32(counter), attested);
+    return answer.editAuthData ? answer.editAuthData(authData) : authData;
   }
 
   private clientData(type: string, challenge: string, answer: AnswerOptions): string {
-    return base64url(utf8(JSON.stringify({ type, challenge, origin: answer.origin ?? ORIGIN, crossOrigin: false })));
+    return base64url(utf8(JSON.stringify({ type, challenge, origin: answer.origin ?? ORIGIN, crossOrigin: answer.crossOrigin ?? false })));
   }
 }
 
 /** Registers a new software passkey for the holder of `token` through the routes. */
-export async function registerPasskey(token: string, name?: string): Promise<{ authenticator: SoftwareAuthenticator; passkey: Json }> {
-  const authenticator = await SoftwareAuthenticator.create();
+export async function registerPasskey(
+  token: string,
+  name?: string,
+  algorithm: Algorithm = "ES256",
+): Promise<{ authenticator: SoftwareAuthenticator; passkey: Json }> {
+  const authenticator = await SoftwareAuthenticator.create({ algorithm });
   const options = await passkeyCreationOptions(token);
   const res = await post("/users/me/passkeys", { credential: await authenticator.register(options), ...(name ? { name } : {}) }, {
     authorization: `Bearer ${token}`,
