@@ -63,11 +63,11 @@ export async function hasSecondFactor(deps: Deps, userId: string): Promise<boole
 
 /** Begins an enrolment: a new secret, stored encrypted, not active until a code confirms it. */
 export async function startTotpEnrolment(deps: Deps, user: Pick<User, "id" | "email" | "phone" | "username">, now: number) {
-  const secret = newTotpSecret();
+  const secret = await newTotpSecret();
   const stored = await putPendingTotp(deps.db, user.id, await sealSecret(deps.config, user.id, secret), new Date(now));
   if (!stored) throw new AppError("mfa_already_enrolled");
   const account = user.email ?? user.username ?? user.phone ?? user.id;
-  const { otpauthUri, qrSvg } = totpEnrolment(secret, deps.config.totpIssuer, account);
+  const { otpauthUri, qrSvg } = await totpEnrolment(secret, deps.config.totpIssuer, account);
   deps.audit({ action: "mfa.totp_enrollment_started", actorId: user.id });
   return { secret, otpauth_uri: otpauthUri, qr_svg: qrSvg };
 }
@@ -123,7 +123,7 @@ export async function checkTotp(
 ): Promise<number | null> {
   const secret = await openSecret(deps.config, userId, factor);
   if (secret === null) throw new Error(`the TOTP secret of ${userId} cannot be decrypted (key ${factor.keyId})`);
-  const step = totpStepOf(secret, code.trim(), now);
+  const step = await totpStepOf(secret, code.trim(), now);
   if (step === null) return null;
   return (await spend(step)) ? step : null;
 }
