@@ -1,4 +1,3 @@
-import { lt } from "drizzle-orm";
 import { insertAuditEvent } from "../storage/audit";
 import type { Db } from "../storage/db";
 import { auditEvents } from "../storage/schema";
@@ -85,10 +84,4 @@ export function auditRow(event: AuditEvent, context: AuditContext, now: number):
 /** Writes one audit event; the caller decides whether to wait (Deps.audit does not). */
 export async function writeAudit(db: Db, event: AuditEvent, context: AuditContext, now: number): Promise<void> {
   await insertAuditEvent(db, auditRow(event, context, now));
-}
-
-/** Retention: removes events older than `days` (run by the scheduled handler). */
-export async function pruneAudit(db: Db, days: number, now: number): Promise<number> {
-  const result = await db.delete(auditEvents).where(lt(auditEvents.at, new Date(now - days * 86_400_000))).run();
-  return result.meta.changes ?? 0;
 }

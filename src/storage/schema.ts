@@ -49,7 +49,11 @@ export const sessions = sqliteTable(
     expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
     revokedAt: integer("revoked_at", { mode: "timestamp_ms" }),
   },
-  (t) => [index("sessions_user_idx").on(t.userId, t.revokedAt, t.expiresAt)],
+  (t) => [
+    index("sessions_user_idx").on(t.userId, t.revokedAt, t.expiresAt),
+    // When a session ended (revoked, or else expired): the daily cron deletes rows long ended.
+    index("sessions_ended_idx").on(sql`coalesce(${t.revokedAt}, ${t.expiresAt})`),
+  ],
 );
 
 /** Sign-in identities at other providers (src/domain/identity-providers.ts), kept by their stable subject, not by email. */
