@@ -18,13 +18,13 @@ export async function scheduled(_controller: ScheduledController, env: Env): Pro
   const [audit, sessions, kyc, deletions] = await Promise.allSettled([
     pruneAudit(db, config.auditRetentionDays, now),
     pruneEndedSessions(db, now),
-    sweepOrphanKycObjects({ db, bucket: env.KYC_BUCKET }, now),
+    sweepOrphanKycObjects({ db, bucket: env.KYC_BUCKET, kv: env.KV }, now),
     finishMarkedDeletions(storesOf(config, env), env.KYC_BUCKET, now),
   ]);
   if (audit.status === "fulfilled") console.log(JSON.stringify({ level: "info", event: "audit_pruned", deleted: audit.value }));
   if (sessions.status === "fulfilled") console.log(JSON.stringify({ level: "info", event: "sessions_pruned", deleted: sessions.value }));
   if (kyc.status === "fulfilled") {
-    console.log(JSON.stringify({ level: "info", event: "kyc_orphan_sweep", scanned: kyc.value.scanned, deleted: kyc.value.deleted }));
+    console.log(JSON.stringify({ level: "info", event: "kyc_orphan_sweep", ...kyc.value }));
   }
   if (deletions.status === "fulfilled") {
     console.log(JSON.stringify({ level: "info", event: "deletions_finished", ...deletions.value }));

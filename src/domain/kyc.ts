@@ -1,12 +1,18 @@
 import type { Db } from "../storage/db";
 import { keysWithDocuments, latestApplication, withDocuments, type KycApplicationWithDocuments } from "../storage/kyc";
-import { deleteKycObjects, listKycObjects } from "../storage/kyc-objects";
+import { deleteKycObjects, listKycObjects, readSweepMark, writeSweepMark } from "../storage/kyc-objects";
 import type { Deps } from "./deps";
 import type { UserKycStatus } from "./kyc-values";
 
 /** The only document types accepted, as decided from the bytes, and the extension each is served with. */
 export const DOCUMENT_MEDIA_TYPES = { "image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf" } as const;
 export type DocumentMediaType = keyof typeof DOCUMENT_MEDIA_TYPES;
+
+/**
+ * Pages of 1000 objects one daily sweep reads: each costs one R2 list and up to 12 D1 queries, and a
+ * cron invocation's subrequests are limited (docs/operations.md). A longer listing goes on the next day.
+ */
+export const SWEEP_PAGES_PER_RUN = 20;
 
 /** Objects younger than this may belong to a submission whose D1 batch has not run yet. */
 export const ORPHAN_GRACE_MS = 60 * 60 * 1000;
@@ -37,26 +43,32 @@ export async function kycStatusOf(deps: Deps, userId: string): Promise<KycStatus
 
 /**
  * Deletes objects under `kyc/` uploaded more than `graceMs` before `now` that no kyc_documents row
- * names: uploads whose D1 batch failed or never ran and whose clean-up failed too.
+ * names: uploads whose D1 batch failed or never ran and whose clean-up failed too. Reads at most
+ * `maxPages` pages of the listing, from where the last run stopped (a mark in KV), so a bucket of any
+ * size is swept over as many days as it needs; `finished` says whether this run reached the end.
  */
 export async function sweepOrphanKycObjects(
-  store: { db: Db; bucket: R2Bucket },
+  store: { db: Db; bucket: R2Bucket; kv: KVNamespace },
   now: number,
-  graceMs = ORPHAN_GRACE_MS,
-): Promise<{ scanned: number; deleted: number }> {
+  { graceMs = ORPHAN_GRACE_MS, maxPages = SWEEP_PAGES_PER_RUN }: { graceMs?: number; maxPages?: number } = {},
+): Promise<{ scanned: number; deleted: number; finished: boolean }> {
   let scanned = 0;
   let deleted = 0;
-  let cursor: string | undefined;
-  do {
-    const page = await listKycObjects(store.bucket, cursor);
-    cursor = page.cursor;
+  let after = await readSweepMark(store.kv);
+  for (let pages = 0; pages < maxPages; pages++) {
+    const page = await listKycObjects(store.bucket, after);
     scanned += page.objects.length;
     const old = page.objects.filter((o) => o.uploaded.getTime() < now - graceMs).map((o) => o.key);
-    if (old.length === 0) continue;
-    const kept = await keysWithDocuments(store.db, old);
-    const orphans = old.filter((key) => !kept.has(key));
-    await deleteKycObjects(store.bucket, orphans);
-    deleted += orphans.length;
-  } while (cursor);
-  return { scanned, deleted };
+    if (old.length > 0) {
+      const kept = await keysWithDocuments(store.db, old);
+      const orphans = old.filter((key) => !kept.has(key));
+      await deleteKycObjects(store.bucket, orphans);
+      deleted += orphans.length;
+    }
+    after = page.next;
+    if (after === undefined) break;
+  }
+  // Stopped early: the next run goes on from here; otherwise the next one starts from the top.
+  await writeSweepMark(store.kv, after);
+  return { scanned, deleted, finished: after === undefined };
 }

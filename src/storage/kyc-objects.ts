@@ -37,16 +37,33 @@ export async function deleteKycObjects(bucket: R2Bucket, keys: string[]): Promis
   for (let i = 0; i < keys.length; i += 1000) await bucket.delete(keys.slice(i, i + 1000));
 }
 
-/** One page of objects under `kyc/` (R2 lists at most 1000 per call). */
+/**
+ * One page of objects under `kyc/` in key order, after `startAfter` when given (R2 lists at most
+ * 1000 per call); `next` is the key to start after for the following page, or undefined at the end.
+ */
 export async function listKycObjects(
   bucket: R2Bucket,
-  cursor: string | undefined,
-): Promise<{ objects: { key: string; uploaded: Date }[]; cursor: string | undefined }> {
-  const page = await bucket.list({ prefix: KYC_PREFIX, limit: 1000, ...(cursor ? { cursor } : {}) });
+  startAfter: string | undefined,
+): Promise<{ objects: { key: string; uploaded: Date }[]; next: string | undefined }> {
+  const page = await bucket.list({ prefix: KYC_PREFIX, limit: 1000, ...(startAfter ? { startAfter } : {}) });
   return {
     objects: page.objects.map((o) => ({ key: o.key, uploaded: o.uploaded })),
-    cursor: page.truncated ? page.cursor : undefined,
+    next: page.truncated ? page.objects.at(-1)?.key : undefined,
   };
+}
+
+// Where the daily orphan sweep stopped, when the listing was longer than one run may read: the key
+// the next run starts after. Kept a week; an older one is forgotten and the sweep starts over.
+const SWEEP_MARK = "kyc-sweep:after";
+const SWEEP_MARK_TTL_SECONDS = 7 * 86_400;
+
+export async function readSweepMark(kv: KVNamespace): Promise<string | undefined> {
+  return (await kv.get(SWEEP_MARK)) ?? undefined;
+}
+
+export async function writeSweepMark(kv: KVNamespace, after: string | undefined): Promise<void> {
+  if (after === undefined) await kv.delete(SWEEP_MARK);
+  else await kv.put(SWEEP_MARK, after, { expirationTtl: SWEEP_MARK_TTL_SECONDS });
 }
 
 /**

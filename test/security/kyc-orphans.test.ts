@@ -36,7 +36,7 @@ describe("orphan KYC objects", () => {
     const outside = `elsewhere/${crypto.randomUUID()}`;
     await env.KYC_BUCKET.put(orphan, PNG);
     await env.KYC_BUCKET.put(outside, PNG);
-    const store = { db: database(env.DB), bucket: env.KYC_BUCKET };
+    const store = { db: database(env.DB), bucket: env.KYC_BUCKET, kv: env.KV };
 
     // "now" is only minutes after the uploads: the orphan may still be a submission in flight.
     const early = await sweepOrphanKycObjects(store, Date.now() + 5 * 60 * 1000);
@@ -60,9 +60,38 @@ describe("orphan KYC objects", () => {
     const prefix = `kyc/${crypto.randomUUID()}/${crypto.randomUUID()}`;
     const keys = Array.from({ length: 1005 }, (_, i) => `${prefix}/${i}`);
     for (let i = 0; i < keys.length; i += 50) await Promise.all(keys.slice(i, i + 50).map((k) => env.KYC_BUCKET.put(k, "x")));
-    const result = await sweepOrphanKycObjects({ db: database(env.DB), bucket: env.KYC_BUCKET }, Date.now() + 2 * HOUR);
+    const result = await sweepOrphanKycObjects({ db: database(env.DB), bucket: env.KYC_BUCKET, kv: env.KV }, Date.now() + 2 * HOUR);
     expect(result.deleted).toBeGreaterThanOrEqual(1005);
+    expect(result.finished).toBe(true);
     expect((await env.KYC_BUCKET.list({ prefix })).objects).toHaveLength(0);
+  });
+
+  it("reads a bounded number of pages a run and goes on from there the next run, then starts over", async () => {
+    const store = { db: database(env.DB), bucket: env.KYC_BUCKET, kv: env.KV };
+    const prefix = `kyc/${crypto.randomUUID()}/${crypto.randomUUID()}`;
+    const keys = Array.from({ length: 2100 }, (_, i) => `${prefix}/${String(i).padStart(4, "0")}`);
+    for (let i = 0; i < keys.length; i += 50) await Promise.all(keys.slice(i, i + 50).map((k) => env.KYC_BUCKET.put(k, "x")));
+    const later = Date.now() + 2 * HOUR;
+    const left = async () => (await env.KYC_BUCKET.list({ prefix })).objects.length;
+
+    const first = await sweepOrphanKycObjects(store, later, { maxPages: 1 });
+    expect(first).toMatchObject({ finished: false, scanned: 1000 });
+    expect(await env.KV.get("kyc-sweep:after")).toBe(keys[999]);
+    // The second run begins after the first one's last key, not at the top.
+    const second = await sweepOrphanKycObjects(store, later, { maxPages: 1 });
+    expect(second).toMatchObject({ finished: false, scanned: 1000 });
+    expect(await env.KV.get("kyc-sweep:after")).toBe(keys[1999]);
+    const rest = await sweepOrphanKycObjects(store, later, { maxPages: 10 });
+    expect(rest.finished).toBe(true);
+    expect(first.scanned + second.scanned + rest.scanned).toBeGreaterThanOrEqual(keys.length);
+    expect(await left()).toBe(0);
+    // Finished: the mark is gone and the next run lists from the top, where a new orphan sorts first.
+    expect(await env.KV.get("kyc-sweep:after")).toBeNull();
+    const firstKey = `kyc/0000${crypto.randomUUID()}/x`;
+    await env.KYC_BUCKET.put(firstKey, "x");
+    const again = await sweepOrphanKycObjects(store, later, { maxPages: 1 });
+    expect(again.deleted).toBeGreaterThanOrEqual(1);
+    expect(await exists(firstKey)).toBe(false);
   });
 
   it("a submission whose upload fails deletes the objects it already put and writes no row", async () => {
