@@ -23,15 +23,17 @@ const limit = (fallback: string) =>
       return { count: Number(match[1]), windowSeconds: Number(match[2]) };
     });
 
-const PrivateJwk = z.looseObject({
+const privateJwk = () => z.looseObject({
   kty: z.string(),
   kid: z.string().min(1),
   d: z.string().min(1),
 });
 
-const optionalSecret = z.string().min(1).optional();
+const optionalSecret = () => z.string().min(1).optional();
 
-const ConfigSchema = z.object({
+// The schema is built on the first parse, not at startup: an isolate's first request pays for it
+// (issue 15). Its parts are functions for the same reason.
+const configShape = () => ({
   ENVIRONMENT: z.enum(["development", "test", "staging", "production"]).default("production"),
   PUBLIC_BASE_URL: z.url(),
   // Empty or unset: the service's own origin, where the console serves the pages links land on.
@@ -66,15 +68,15 @@ const ConfigSchema = z.object({
   PWNED_PASSWORDS_TIMEOUT_MS: z.coerce.number().int().positive().default(1500),
   MAIL_PROVIDER: z.enum(["console", "resend"]).default("console"),
   MAIL_FROM: z.string().default("edge-auth <no-reply@example.com>"),
-  RESEND_API_KEY: optionalSecret,
+  RESEND_API_KEY: optionalSecret(),
   SMS_PROVIDER: z.enum(["console", "bulksmsbd", "twilio"]).default("console"),
-  BULKSMSBD_API_KEY: optionalSecret,
-  BULKSMSBD_SENDER_ID: optionalSecret,
-  TWILIO_ACCOUNT_SID: optionalSecret,
-  TWILIO_AUTH_TOKEN: optionalSecret,
-  TWILIO_FROM: optionalSecret,
-  GOOGLE_CLIENT_ID: optionalSecret,
-  GOOGLE_CLIENT_SECRET: optionalSecret,
+  BULKSMSBD_API_KEY: optionalSecret(),
+  BULKSMSBD_SENDER_ID: optionalSecret(),
+  TWILIO_ACCOUNT_SID: optionalSecret(),
+  TWILIO_AUTH_TOKEN: optionalSecret(),
+  TWILIO_FROM: optionalSecret(),
+  GOOGLE_CLIENT_ID: optionalSecret(),
+  GOOGLE_CLIENT_SECRET: optionalSecret(),
   CORS_ALLOWED_ORIGINS: z.string().default(""),
   // Roles whose users must enrol a second factor before any admin route answers them.
   MFA_REQUIRED_ROLES: z
@@ -102,7 +104,7 @@ const ConfigSchema = z.object({
   // The name authenticators show next to the passkey.
   WEBAUTHN_RP_NAME: z.string().trim().min(1).default("edge-auth"),
   KYC_MAX_FILE_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
-  KYC_WEBHOOK_SECRET: optionalSecret,
+  KYC_WEBHOOK_SECRET: optionalSecret(),
   AUDIT_RETENTION_DAYS: seconds(180),
   JWT_SIGNING_KEYS: z
     .string()
@@ -114,7 +116,7 @@ const ConfigSchema = z.object({
         return z.NEVER;
       }
     })
-    .pipe(z.array(PrivateJwk).min(1)),
+    .pipe(z.array(privateJwk()).min(1)),
   CODE_HMAC_SECRET: z.string().min(32),
   REFRESH_TOKEN_SECRET: z.string().min(32),
   // "<key id>:<32 bytes, base64url>[,<older key id>:<key>...]": the first encrypts, all decrypt.
@@ -134,7 +136,9 @@ const ConfigSchema = z.object({
     }),
 });
 
-type Parsed = z.output<typeof ConfigSchema>;
+let configSchema: z.ZodObject<ReturnType<typeof configShape>> | undefined;
+
+type Parsed = z.output<z.ZodObject<ReturnType<typeof configShape>>>;
 
 export type Config = Readonly<{
   environment: Parsed["ENVIRONMENT"];
@@ -232,7 +236,7 @@ export function loadConfig(env: Env): Config {
 }
 
 function parse(env: Env): Config {
-  const parsed = ConfigSchema.safeParse(env);
+  const parsed = (configSchema ??= z.object(configShape())).safeParse(env);
   if (!parsed.success) throw new ConfigError([...new Set(parsed.error.issues.map((i) => String(i.path[0])))]);
   return build(parsed.data, env.JWT_SIGNING_KEYS);
 }

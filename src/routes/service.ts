@@ -7,8 +7,11 @@ import { renderReferencePage } from "../http/reference-page";
 
 const TAGS = ["Service"];
 
-/** Routes at the root: health, keys, and the API's own description. `openapi` is built lazily by app.ts. */
-export function serviceRoutes(openapi: (serverUrl: string) => unknown) {
+/**
+ * Routes at the root: health, keys, and the API's own description. `openapi` is built by app.ts on
+ * the first request for it, once every route group is.
+ */
+export function serviceRoutes(openapi: (serverUrl: string) => Promise<unknown>) {
   let reference: string | undefined;
   return new Hono<AppEnv>()
     .get(
@@ -32,9 +35,9 @@ export function serviceRoutes(openapi: (serverUrl: string) => unknown) {
         return c.json(await publicJwks(c.var.deps.config), 200);
       },
     )
-    .get("/openapi.json", (c) => c.json(openapi(c.var.deps.config.publicBaseUrl) as object, 200))
-    .get("/docs", (c) => {
-      reference ??= renderReferencePage(openapi(c.var.deps.config.publicBaseUrl) as Record<string, unknown>);
+    .get("/openapi.json", async (c) => c.json((await openapi(c.var.deps.config.publicBaseUrl)) as object, 200))
+    .get("/docs", async (c) => {
+      reference ??= renderReferencePage((await openapi(c.var.deps.config.publicBaseUrl)) as Record<string, unknown>);
       return c.html(reference, 200);
     });
 }
