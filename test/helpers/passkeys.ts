@@ -133,17 +133,22 @@ export class SoftwareAuthenticator {
         ["authData", authData],
       ]),
     );
+    return this.credential({
+      clientDataJSON: this.clientData("webauthn.create", answer.challenge ?? options.challenge, answer),
+      attestationObject: base64url(attestationObject),
+      transports: ["internal", "hybrid"],
+    });
+  }
+
+  /** The PublicKeyCredential JSON around an authenticator's `response`, as a platform authenticator sends it. */
+  private credential(response: Json): Json {
     return {
       id: this.credentialId,
       rawId: this.credentialId,
       type: "public-key",
       authenticatorAttachment: "platform",
       clientExtensionResults: {},
-      response: {
-        clientDataJSON: this.clientData("webauthn.create", answer.challenge ?? options.challenge, answer),
-        attestationObject: base64url(attestationObject),
-        transports: ["internal", "hybrid"],
-      },
+      response,
     };
   }
 
@@ -156,19 +161,12 @@ export class SoftwareAuthenticator {
     const signed = concat(authData, await sha256(fromBase64url(clientDataJSON)));
     const signature = await this.sign(signed);
     const userHandle = answer.userHandle === undefined ? this.userHandle : answer.userHandle;
-    return {
-      id: this.credentialId,
-      rawId: this.credentialId,
-      type: "public-key",
-      authenticatorAttachment: "platform",
-      clientExtensionResults: {},
-      response: {
-        clientDataJSON,
-        authenticatorData: base64url(authData),
-        signature: base64url(signature),
-        ...(userHandle ? { userHandle } : {}),
-      },
-    };
+    return this.credential({
+      clientDataJSON,
+      authenticatorData: base64url(authData),
+      signature: base64url(signature),
+      ...(userHandle ? { userHandle } : {}),
+    });
   }
 
   /** A signature over `message` as WebAuthn carries it (DER for ECDSA). */
