@@ -9,6 +9,11 @@ export async function enforceLimit(subject: Limits, name: string, limit: Limit, 
   if (!result.ok) throw new AppError("rate_limited", { retryAfter: result.retryAfterMs / 1000 });
 }
 
+/** The account's login throttle refused a password attempt (locked, or waiting out its delay). */
+export function loginThrottled(retryAfterMs: number): AppError {
+  return new AppError("too_many_attempts", { retryAfter: retryAfterMs / 1000 });
+}
+
 /**
  * The same, per client IP (CF-Connecting-IP, which Cloudflare always sets). Requests without one
  * only come from local tools and tests, and are not counted.

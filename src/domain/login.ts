@@ -1,9 +1,9 @@
 import type { LoginAttemptInput } from "../durable/login-throttle";
 import { AppError } from "../errors";
 import { findUserForSignIn, updatePasswordHash, type User } from "../storage/users";
-import { emailSubject, type Deps, type RequestMeta } from "./deps";
+import { emailSubject, userSubject, type Deps, type Limits, type RequestMeta } from "./deps";
 import { DEVICE_LOGIN_BUDGET, deviceBudget, deviceTokenUser, issueDeviceToken } from "./device-tokens";
-import { COUNTERS, enforceIpLimit } from "./limits";
+import { COUNTERS, enforceIpLimit, loginThrottled } from "./limits";
 import { burnPasswordCheck, hashPassword, needsRehash, verifyPassword } from "./passwords";
 import { withFactorsRead } from "./second-factors";
 import { normalizeEmail } from "./registration";
@@ -32,37 +32,49 @@ export async function loginWithPassword(
       subjectId: user?.id ?? null,
       details: { method: "password", email, reason, ...(budget ? { device_token: true } : {}) },
     });
-  // Unknown account: the same hashing work as a wrong password, and below the same answer.
-  const passed = user?.passwordHash
-    ? await verifyPassword(user.passwordHash, input.password)
-    : await burnPasswordCheck(input.password).then(() => false);
-  // The per-account throttle lives in the address's Durable Object, known or not (no enumeration;
-  // the same object, empty once its state lapses, answers for both). One call after the hash counts
-  // the attempt and, when it is allowed and right, clears the budget: a refused attempt is refused
-  // whatever the password, so a burst gets no more answers than the budget allows.
-  const slot = await emailSubject(deps, email).settleLogin({ ...limits, passed });
-  if (!slot.ok) {
+  // An account's login throttle lives in the user's object; the address's object answers for an
+  // address without an account or without a password (no enumeration: the same method on an object
+  // of the same class, which holds nothing of it before the first attempt). One call after the hash
+  // counts the attempt and, when it is allowed and right, clears the budget: a refused attempt is
+  // refused whatever the password, so a burst gets no more answers than the budget allows.
+  const settle = async (account: Limits, passed: boolean) => {
+    const slot = await account.settleLogin({ ...limits, passed });
+    if (slot.ok) return;
     failed("throttled");
-    throw new AppError("too_many_attempts", { retryAfter: slot.retryAfterMs / 1000 });
-  }
-  if (!found || !user?.passwordHash) {
+    throw loginThrottled(slot.retryAfterMs);
+  };
+  const hash = user?.passwordHash;
+  // Unknown account: the same hashing work as a wrong password, and below the same answer.
+  const passed = hash ? await verifyPassword(hash, input.password) : await burnPasswordCheck(input.password).then(() => false);
+  if (!found || !user || !hash) {
+    await settle(emailSubject(deps, email), false);
     failed("unknown_account");
     throw new AppError("invalid_credentials");
   }
-  if (!passed) {
-    failed("wrong_password");
-    throw new AppError("invalid_credentials");
-  }
-  // Only after a correct password, so these answers reveal nothing to someone guessing.
-  if (!user.isEmailVerified) {
-    failed("email_not_verified");
-    throw new AppError("email_not_verified");
+  // A right password for an account that may sign in is settled by the user's object in the call
+  // that opens the session or the second-step challenge: login's two calls to objects are the client
+  // address's limiter and the account's.
+  const opens = passed && user.isEmailVerified && user.isActive;
+  if (!opens) {
+    await settle(userSubject(deps, user.id), passed);
+    if (!passed) {
+      failed("wrong_password");
+      throw new AppError("invalid_credentials");
+    }
+    // Only after a correct password, so this answer reveals nothing to someone guessing.
+    if (!user.isEmailVerified) {
+      failed("email_not_verified");
+      throw new AppError("email_not_verified");
+    }
   }
   // The pipeline refuses a disabled account (audited), also only after the right password. It still
   // asks for the second factors, which came with the row in the same D1 read.
-  const attempt = { method: "password", device: input.device, meta, now } as const;
-  const result = await completeSignIn(withFactorsRead(deps, user, found), user, attempt);
-  if (needsRehash(user.passwordHash)) {
+  const attempt = { method: "password", device: input.device, meta, now, ...(opens ? { login: limits } : {}) } as const;
+  const result = await completeSignIn(withFactorsRead(deps, user, found), user, attempt).catch((err: unknown) => {
+    if (err instanceof AppError && err.code === "too_many_attempts") failed("throttled");
+    throw err;
+  });
+  if (needsRehash(hash)) {
     deps.defer(() => hashPassword(input.password).then((h) => updatePasswordHash(deps.db, user.id, h, new Date(now))));
   }
   // The device token vouches for a device that finished signing in, as it did before second factors.

@@ -2,6 +2,7 @@ import { AppError } from "../errors";
 import type { User } from "../storage/users";
 import { randomToken, sha256Hex } from "./crypto";
 import { userSubject, type Deps } from "./deps";
+import { loginThrottled } from "./limits";
 import type { SignInAttempt, SignInMethod } from "./sign-in";
 import type { Device } from "./session-tokens";
 
@@ -26,12 +27,14 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export async function openMfaChallenge(deps: Deps, user: User, attempt: SignInAttempt): Promise<MfaChallenge> {
   const mfaToken = `${user.id}.${randomToken(32)}`;
   const pending: PendingSignIn = { method: attempt.method, device: attempt.device };
-  await userSubject(deps, user.id).openMfaChallenge({
+  const opened = await userSubject(deps, user.id).openMfaChallenge({
     tokenHash: await sha256Hex(mfaToken),
     payload: JSON.stringify(pending),
     now: attempt.now,
     ttlMs: MFA_CHALLENGE_TTL_SECONDS * 1000,
+    login: attempt.login,
   });
+  if (!opened.ok) throw loginThrottled(opened.retryAfterMs);
   deps.audit({ action: "mfa.challenged", subjectId: user.id, details: { method: attempt.method } });
   return { mfaToken, expiresIn: MFA_CHALLENGE_TTL_SECONDS };
 }

@@ -1,6 +1,7 @@
 import { AppError } from "../errors";
 import { findUserById, updatePasswordHash } from "../storage/users";
 import { revokedHere, userSubject, type Deps } from "./deps";
+import { loginThrottled } from "./limits";
 import { assertAcceptablePassword } from "./password-policy";
 import { hashPassword, verifyPassword } from "./passwords";
 
@@ -22,7 +23,7 @@ export async function changePassword(
     lockAfter: config.login.lockAfter,
     lockMs: config.login.lockSeconds * 1000,
   });
-  if (!slot.ok) throw new AppError("too_many_attempts", { retryAfter: slot.retryAfterMs / 1000 });
+  if (!slot.ok) throw loginThrottled(slot.retryAfterMs);
   if (!user.passwordHash || !(await verifyPassword(user.passwordHash, input.currentPassword))) {
     deps.audit({ action: "login.failed", subjectId: user.id, details: { method: "password_change", reason: "wrong_password" } });
     throw new AppError("invalid_credentials");

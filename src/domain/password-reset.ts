@@ -84,12 +84,11 @@ export async function confirmPasswordReset(deps: Deps, proof: ResetProof, newPas
   const user = await findUserById(deps.db, userId);
   if (!user || !user.isActive || user.email !== email) throw new AppError(linkHash ? "invalid_token" : "invalid_code");
   await updatePasswordHash(deps.db, user.id, await hashPassword(newPassword), new Date(now));
+  const account = userSubject(deps, user.id);
   const [{ revoked }] = await Promise.all([
-    userSubject(deps, user.id)
-      .revokeSessions({ userId: user.id, ids: null, now })
-      .then((answer) => revokedHere(deps, answer)),
-    // A reset proves control of the address: lift any login lock on it.
-    subject.loginSucceeded(),
+    account.revokeSessions({ userId: user.id, ids: null, now }).then((answer) => revokedHere(deps, answer)),
+    // A reset proves control of the address: lift any login lock on the account.
+    account.loginSucceeded(),
   ]);
   deps.audit({ action: "password.reset", actorId: user.id, details: { via: linkHash ? "link" : "code", sessions_revoked: revoked.length } });
 }

@@ -2,8 +2,8 @@ import { AppError } from "../errors";
 import { findTotp } from "../storage/mfa";
 import { findUserById, type User } from "../storage/users";
 import { amrOf, type AmrValue } from "./auth-methods";
-import { emailSubject, userSubject, type Deps, type Limits, type RequestMeta } from "./deps";
-import { COUNTERS, enforceIpLimit } from "./limits";
+import { userSubject, type Deps, type RequestMeta } from "./deps";
+import { COUNTERS, enforceIpLimit, loginThrottled } from "./limits";
 import { MFA_USER_MAX_ATTEMPTS, MFA_USER_WINDOW_MS } from "./mfa-challenge";
 import { burnPasswordCheck, verifyPassword } from "./passwords";
 import { verifyReauthPasskey } from "./passkey-sign-in";
@@ -61,17 +61,17 @@ export async function reauthenticate(
 }
 
 /**
- * Through the account's login throttle, the same one /auth/login uses (the address's object, or
- * the user's when the account has no address): a stolen access token buys no extra guesses.
+ * Through the account's login throttle in the user's object, the same one /auth/login and the
+ * password change use: a stolen access token buys no extra guesses.
  */
 async function verifyPasswordProof(deps: Deps, user: User, proof: { password: string }, meta: RequestMeta, now: number) {
   const { login } = deps.config;
   await enforceIpLimit(deps, meta.ip, COUNTERS.login, login.ipLimit, now);
-  const subject: Limits = user.email ? emailSubject(deps, user.email) : userSubject(deps, user.id);
+  const subject = userSubject(deps, user.id);
   const slot = await subject.beginLogin({ now, delayAfter: login.delayAfter, lockAfter: login.lockAfter, lockMs: login.lockSeconds * 1000 });
   if (!slot.ok) {
     failed(deps, user.id, "password", "throttled");
-    throw new AppError("too_many_attempts", { retryAfter: slot.retryAfterMs / 1000 });
+    throw loginThrottled(slot.retryAfterMs);
   }
   if (!user.passwordHash) {
     await burnPasswordCheck(proof.password);

@@ -1,8 +1,10 @@
+import type { LoginAttemptInput } from "../durable/login-throttle";
 import { AppError } from "../errors";
 import { presentUser } from "../presenters";
 import type { User } from "../storage/users";
 import { amrOf } from "./auth-methods";
 import { userSubject, type Deps, type RequestMeta } from "./deps";
+import { loginThrottled } from "./limits";
 import { openMfaChallenge, type MfaChallenge } from "./mfa-challenge";
 import { issueTokenPair, type Device, type TokenPair } from "./session-tokens";
 import { hashRefreshToken, newRefreshToken } from "./tokens";
@@ -33,6 +35,12 @@ export type SignInAttempt = {
   userVerified?: boolean;
   /** The second factor verified after the first (POST /auth/mfa/verify). */
   secondFactor?: SecondFactorMethod;
+  /**
+   * A right password's attempt on the account's login throttle (POST /auth/login), settled by the
+   * user's object in the same call that opens the session or the second-step challenge: refused
+   * there (too_many_attempts) when the budget is locked or waiting.
+   */
+  login?: LoginAttemptInput;
 };
 
 export type PublicUser = ReturnType<typeof presentUser>;
@@ -84,7 +92,7 @@ function refuseDisabled(deps: Deps, user: User, method: SignInMethod): never {
 
 /** Opens the session; private to the pipeline, which has made every check before it. */
 async function openSession(deps: Deps, user: User, attempt: SignInAttempt): Promise<TokenPair> {
-  const { method, device, meta, now, secondFactor } = attempt;
+  const { method, device, meta, now, secondFactor, login } = attempt;
   const sessionId = crypto.randomUUID();
   const authTime = Math.floor(now / 1000);
   const amr = amrOf(attempt);
@@ -103,8 +111,10 @@ async function openSession(deps: Deps, user: User, attempt: SignInAttempt): Prom
     ip: meta.ip,
     authTime,
     amr,
+    login,
   });
   if (!opened.ok) {
+    if (opened.reason === "throttled") throw loginThrottled(opened.retryAfterMs);
     // Deactivated after the user was read: the user's object refused the session (setActive).
     if (opened.reason === "disabled") refuseDisabled(deps, user, method);
     throw new Error("the new session could not be listed in D1; the user's object ended it");

@@ -15,6 +15,8 @@ export type LoginAttemptInput = {
 
 const MAX_DELAY_MS = 60_000;
 
+type BudgetState = { until: number | null; rows: number; n: number; last: number | null };
+
 /**
  * Password attempts per budget, in the Durable Object's SQLite. Synchronous. Failures are counted
  * in a sliding window of `lockMs`, so they decay; a lock replaces the count, so when the lock ends
@@ -32,28 +34,11 @@ export class LoginThrottle {
    * most 60) after the last; the attempt that reaches `lockAfter` locks the budget for `lockMs`.
    */
   begin(input: LoginAttemptInput): CooldownResult {
-    const { now, lockMs } = input;
     const budget = input.budget ?? SHARED_BUDGET;
-    const lockedUntil =
-      this.sql.exec<{ until: number }>(`SELECT until FROM login_locks WHERE budget = ?`, budget).toArray()[0]?.until ?? 0;
-    if (lockedUntil > now) return { ok: false, retryAfterMs: lockedUntil - now };
-    const recent = this.sql
-      .exec<{ n: number; last: number | null }>(
-        `SELECT COUNT(*) AS n, MAX(at) AS last FROM login_failures WHERE budget = ? AND expires_at > ?`,
-        budget, now,
-      )
-      .one();
-    if (recent.n >= input.delayAfter && recent.last !== null) {
-      const until = recent.last + Math.min(MAX_DELAY_MS, 1000 * 2 ** (recent.n - input.delayAfter));
-      if (until > now) return { ok: false, retryAfterMs: until - now };
-    }
-    if (recent.n + 1 >= input.lockAfter) {
-      this.sql.exec(`DELETE FROM login_failures WHERE budget = ?`, budget);
-      this.sql.exec(`INSERT OR REPLACE INTO login_locks (budget, until) VALUES (?, ?)`, budget, now + lockMs);
-    } else {
-      this.sql.exec(`INSERT INTO login_failures (budget, at, expires_at) VALUES (?, ?, ?)`, budget, now, now + lockMs);
-    }
-    this.scheduleCleanup(now + lockMs);
+    const state = this.#state(budget, input.now);
+    const refused = this.#refusal(state, input);
+    if (refused) return refused;
+    this.#fail(budget, input, state.n);
     return { ok: true };
   }
 
@@ -63,9 +48,14 @@ export class LoginThrottle {
    * attempts are refused whatever the password, so the answer tells a guesser nothing.
    */
   settle(input: LoginAttemptInput & { passed: boolean }): CooldownResult {
-    const slot = this.begin(input);
-    if (slot.ok && input.passed) this.clear(input.budget);
-    return slot;
+    const budget = input.budget ?? SHARED_BUDGET;
+    const state = this.#state(budget, input.now);
+    const refused = this.#refusal(state, input);
+    if (refused) return refused;
+    if (!input.passed) this.#fail(budget, input, state.n);
+    // A right password on a clean budget (the usual sign-in) reads one row and writes nothing.
+    else if (state.rows > 0 || state.until !== null) this.clear(budget);
+    return { ok: true };
   }
 
   /** After a correct password: that budget starts afresh, or every budget when none is named. */
@@ -77,6 +67,41 @@ export class LoginThrottle {
     }
     this.sql.exec(`DELETE FROM login_failures WHERE budget = ?`, budget);
     this.sql.exec(`DELETE FROM login_locks WHERE budget = ?`, budget);
+  }
+
+  /** The budget's lock and its failures, in one statement (counted in the window, and all rows). */
+  #state(budget: string, now: number): BudgetState {
+    return this.sql
+      .exec<BudgetState>(
+        `SELECT (SELECT until FROM login_locks WHERE budget = ?) AS until, COUNT(*) AS rows,
+                COALESCE(SUM(expires_at > ?), 0) AS n, MAX(CASE WHEN expires_at > ? THEN at END) AS last
+           FROM login_failures WHERE budget = ?`,
+        budget, now, now, budget,
+      )
+      .one();
+  }
+
+  /** Locked, or still waiting out the delay after the last failure: the attempt is not taken. */
+  #refusal(state: BudgetState, input: LoginAttemptInput): CooldownResult | null {
+    const { now } = input;
+    if (state.until !== null && state.until > now) return { ok: false, retryAfterMs: state.until - now };
+    if (state.n >= input.delayAfter && state.last !== null) {
+      const until = state.last + Math.min(MAX_DELAY_MS, 1000 * 2 ** (state.n - input.delayAfter));
+      if (until > now) return { ok: false, retryAfterMs: until - now };
+    }
+    return null;
+  }
+
+  /** Counts a failure; the one that reaches `lockAfter` locks the budget instead. */
+  #fail(budget: string, input: LoginAttemptInput, n: number): void {
+    const { now, lockMs } = input;
+    if (n + 1 >= input.lockAfter) {
+      this.sql.exec(`DELETE FROM login_failures WHERE budget = ?`, budget);
+      this.sql.exec(`INSERT OR REPLACE INTO login_locks (budget, until) VALUES (?, ?)`, budget, now + lockMs);
+    } else {
+      this.sql.exec(`INSERT INTO login_failures (budget, at, expires_at) VALUES (?, ?, ?)`, budget, now, now + lockMs);
+    }
+    this.scheduleCleanup(now + lockMs);
   }
 
   prune(now: number): void {

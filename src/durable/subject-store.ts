@@ -84,8 +84,18 @@ export class SubjectStore extends DurableObject<Env> {
   async createSession(input: {
     userId: string; sessionId: string; tokenHash: string; expiresAt: number; now: number;
     deviceId: string; deviceName: string | null; userAgent: string | null; ip: string | null;
-  } & SessionAuth): Promise<{ ok: true; jti: string; iat: number } | { ok: false; reason: "disabled" | "unlisted" }> {
+    /** A right password's attempt, settled on this user's login throttle first (POST /auth/login). */
+    login?: LoginAttemptInput;
+  } & SessionAuth): Promise<
+    | { ok: true; jti: string; iat: number }
+    | { ok: false; reason: "disabled" | "unlisted" }
+    | { ok: false; reason: "throttled"; retryAfterMs: number }
+  > {
     this.#writable();
+    if (input.login) {
+      const slot = this.#logins.settle({ ...input.login, passed: true });
+      if (!slot.ok) return { ok: false, reason: "throttled", retryAfterMs: slot.retryAfterMs };
+    }
     if (this.#disabled()) return { ok: false, reason: "disabled" };
     const issued = this.#refresh.create(input);
     const { userId, sessionId, now } = input;
@@ -231,8 +241,9 @@ export class SubjectStore extends DurableObject<Env> {
   }
 
   /**
-   * POST /auth/login's one call to the throttle, made after the hash: counted like `beginLogin`,
-   * cleared like `loginSucceeded` when allowed and right (src/durable/login-throttle.ts).
+   * POST /auth/login's one call to the throttle when no session or challenge opens, made after the
+   * hash: counted like `beginLogin`, cleared like `loginSucceeded` when allowed and right
+   * (src/durable/login-throttle.ts). A right password that opens one settles in that call instead.
    */
   async settleLogin(input: LoginAttemptInput & { passed: boolean }): Promise<CooldownResult> {
     this.#writable();
@@ -247,9 +258,17 @@ export class SubjectStore extends DurableObject<Env> {
 
   // ---- the second step of a sign-in (src/durable/second-step-store.ts) ---------------------------
 
-  async openMfaChallenge(input: { tokenHash: string; payload: string; now: number; ttlMs: number }): Promise<void> {
+  /** `login`: a right password's attempt, settled on this user's login throttle first, as createSession does. */
+  async openMfaChallenge(input: {
+    tokenHash: string; payload: string; now: number; ttlMs: number; login?: LoginAttemptInput;
+  }): Promise<CooldownResult> {
     this.#writable();
+    if (input.login) {
+      const slot = this.#logins.settle({ ...input.login, passed: true });
+      if (!slot.ok) return slot;
+    }
     this.#secondStep.open(input);
+    return { ok: true };
   }
 
   async beginMfaAttempt(input: BeginAttemptInput): Promise<AttemptResult> {

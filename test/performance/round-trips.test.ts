@@ -6,7 +6,7 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
-import { signedInUser, uniqueEmail, uniqueIp, url, type Json } from "../helpers";
+import { enrolTotp, signedInUser, uniqueEmail, uniqueIp, url, type Json } from "../helpers";
 
 type Counts = Record<string, number>;
 
@@ -153,28 +153,38 @@ describe("POST /auth/refresh", () => {
 });
 
 describe("POST /auth/login", () => {
-  // Every call of the request, before and after its answer. The per-IP limiter (`ip:` object) is
-  // one call on every login, whatever the outcome. The account's throttle (the address's object,
-  // known address or not) is one call after the hash, which counts the attempt and clears the
-  // budget on success; the session opens in the user's object. D1: one query, the user's row with
-  // their second factors; the session's row is written by the user's object (not counted here);
-  // the audit row is one insert after the answer.
-  const failed = { "DO ip": 1, "DO ip.hit": 1, "DO email": 1, "DO email.settleLogin": 1, "D1 query": 1, "D1 audit": 1 };
+  // Every call of the request, before and after its answer: two calls to Durable Objects at most.
+  // The per-IP limiter (`ip:` object) is one call on every login, whatever the outcome. The
+  // account's throttle is in the user's object: a right password is settled there in the call that
+  // opens the session; a wrong one is one call that counts it. An address without an account has
+  // its own object count the attempt instead: the same method, on an object of the same class.
+  // D1: one query, the user's row with their second factors; the session's row is written by the
+  // user's object (not counted here); the audit row is one insert after the answer.
+  const limiter = { "DO ip": 1, "DO ip.hit": 1, "D1 query": 1, "D1 audit": 1 };
 
-  it("a right password: the limiter, the throttle, the session; one D1 query", async () => {
+  it("a right password: the limiter, then the user's object settles the attempt and opens the session", async () => {
     const { email, password } = await signedInUser({}, "rt-login");
     const res = await measure("/auth/login", json({ email, password, device_id: "rt-login" }));
     expect(res.status).toBe(200);
-    expect(res.all).toEqual({ ...failed, "DO user": 1, "DO user.createSession": 1 });
+    expect(res.all).toEqual({ ...limiter, "DO user": 1, "DO user.createSession": 1 });
   });
 
-  it("a wrong password and an unknown address: the same calls, the limiter and the throttle", async () => {
+  it("a right password with a second factor: the limiter, then the user's object settles it and opens the challenge", async () => {
+    const { email, password, tokens } = await signedInUser({}, "rt-login-mfa");
+    await enrolTotp(tokens.access_token as string);
+    const res = await measure("/auth/login", json({ email, password, device_id: "rt-login-mfa" }));
+    expect(res.status).toBe(200);
+    expect(res.body.mfa_required).toBe(true);
+    expect(res.all).toEqual({ ...limiter, "DO user": 1, "DO user.openMfaChallenge": 1 });
+  });
+
+  it("a wrong password and an unknown address: the limiter and one throttle call each", async () => {
     const { email } = await signedInUser({}, "rt-login-wrong");
     const wrong = await measure("/auth/login", json({ email, password: "not the password", device_id: "rt" }));
     const unknown = await measure("/auth/login", json({ email: uniqueEmail("rt-nobody"), password: "not the password", device_id: "rt" }));
     expect(wrong.status).toBe(401);
     expect(unknown.status).toBe(401);
-    expect(wrong.all).toEqual(failed);
-    expect(unknown.all).toEqual(failed);
+    expect(wrong.all).toEqual({ ...limiter, "DO user": 1, "DO user.settleLogin": 1 });
+    expect(unknown.all).toEqual({ ...limiter, "DO email": 1, "DO email.settleLogin": 1 });
   });
 });

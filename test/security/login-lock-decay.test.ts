@@ -4,7 +4,7 @@
 // and lapsed failures are pruned by the object's alarm, not kept forever.
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { codeOf, emailSubject, lockOut, loginAt, PASSWORD, signedInUser } from "../helpers";
+import { codeOf, lockOut, loginAt, PASSWORD, signedInUser, userSubject } from "../helpers";
 
 const WRONG = "definitely not it";
 const LOCK_MS = 15 * 60_000;
@@ -46,10 +46,11 @@ describe("login lock decay", () => {
   });
 
   it("the object's alarm prunes failures that left the window", async () => {
-    const { email } = await signedInUser();
+    const { email, tokens } = await signedInUser();
     const longAgo = Date.now() - LOCK_MS - 60_000;
     for (let i = 0; i < 3; i++) expect(await loginAt(email, WRONG, longAgo)).toMatchObject({ code: "invalid_credentials" });
-    const subject = emailSubject(email);
+    // The account's throttle is in the user's object.
+    const subject = userSubject(tokens.user.id as string);
     expect(await runDurableObjectAlarm(subject)).toBe(true);
     const left = await runInDurableObject(subject, (_instance, state) =>
       state.storage.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM login_failures`).one().n,

@@ -1,10 +1,27 @@
 // Invariant: password guessing is throttled per account and per client IP, exactly, however many
 // attempts arrive at once. After 5 failures for an address each try waits 1, 2, 4 … s; after 10 the
-// address is locked for 15 minutes (429 too_many_attempts + Retry-After); unknown addresses are
-// throttled the same way (no enumeration); a success clears the count.
+// account is locked for 15 minutes (429 too_many_attempts + Retry-After), right password or not;
+// unknown addresses are throttled the same way (no enumeration); a success clears the count. The
+// count is the account's (in its user object), so it follows the account to a new address.
 import { describe, expect, it } from "vitest";
 import { loginWithPassword } from "../../src/domain/login";
-import { codeOf, expectProblem, loginAt, PASSWORD, post, signedInUser, testDeps, uniqueEmail, uniqueIp } from "../helpers";
+import {
+  authed,
+  codeOf,
+  confirmEmailChange,
+  emailChangeCode,
+  enrolTotp,
+  expectProblem,
+  lockOut,
+  loginAt,
+  PASSWORD,
+  post,
+  requestEmailChange,
+  signedInUser,
+  testDeps,
+  uniqueEmail,
+  uniqueIp,
+} from "../helpers";
 
 const WRONG = "definitely not it";
 const DEVICE = { deviceId: "d", deviceName: null };
@@ -54,6 +71,43 @@ describe("login throttle", () => {
     for (let i = 0; i < 4; i++) await loginAt(email, WRONG, now);
     expect(codeOf(await loginAt(email, PASSWORD, now))).toBe("ok");
     for (let i = 0; i < 4; i++) expect(await loginAt(email, WRONG, now)).toMatchObject({ code: "invalid_credentials" });
+  });
+
+  it("a burst of right and wrong passwords on a locked account opens no session and no challenge", async () => {
+    const { email, tokens } = await signedInUser();
+    const withTotp = await signedInUser();
+    await enrolTotp(withTotp.tokens.access_token as string);
+    for (const account of [email, withTotp.email]) {
+      const lockedAt = await lockOut(account, Date.now());
+      const burst = await Promise.all(Array.from({ length: 20 }, (_, i) => loginAt(account, i % 2 ? PASSWORD : WRONG, lockedAt + 1000)));
+      expect(burst.map(codeOf)).toEqual(Array(20).fill("too_many_attempts"));
+    }
+    // The sign-up's session is still the only one.
+    const listed = (await (await authed(tokens.access_token as string, "/auth/sessions")).json()) as { sessions: unknown[] };
+    expect(listed.sessions).toHaveLength(1);
+  });
+
+  it("a burst of right passwords on a clean budget each opens a session, and leaves the budget clean", async () => {
+    const { email, tokens } = await signedInUser();
+    const now = Date.now();
+    const burst = await Promise.all(Array.from({ length: 10 }, () => loginAt(email, PASSWORD, now)));
+    expect(burst.map(codeOf)).toEqual(Array(10).fill("ok"));
+    const listed = (await (await authed(tokens.access_token as string, "/auth/sessions")).json()) as { sessions: unknown[] };
+    expect(listed.sessions).toHaveLength(11);
+    // Nothing was counted: the full budget of wrong passwords is still there before the delay.
+    for (let i = 0; i < 5; i++) expect(await loginAt(email, WRONG, now)).toMatchObject({ code: "invalid_credentials" });
+    expect(await loginAt(email, WRONG, now)).toMatchObject({ code: "too_many_attempts" });
+  });
+
+  it("the lock follows the account to its new address; the old address is counted apart, from zero", async () => {
+    const { email, tokens } = await signedInUser();
+    const lockedAt = await lockOut(email, Date.now());
+    const newEmail = uniqueEmail("moved");
+    expect((await requestEmailChange(tokens.access_token as string, newEmail)).status).toBe(202);
+    expect((await confirmEmailChange(tokens.access_token as string, emailChangeCode(newEmail))).status).toBe(200);
+    expect(await loginAt(newEmail, PASSWORD, lockedAt + 1000)).toMatchObject({ code: "too_many_attempts" });
+    // The old address no longer names an account: its attempts are counted apart, from zero.
+    expect(await loginAt(email, PASSWORD, lockedAt + 1000)).toMatchObject({ code: "invalid_credentials" });
   });
 
   it("throttles unknown addresses exactly like known ones", async () => {

@@ -1,10 +1,11 @@
 // Invariant: answers that must not reveal whether an account exists (password-reset request, login
-// with a wrong password, resend-verification, email sign-in code request and check) do the same storage work, in kind and number, for an
-// unknown address and an existing one before they answer; whatever only a real account needs (its
-// code stored, its email sent) starts after the response. Checked structurally: the D1, KV and
-// Durable Object calls made before the answer are recorded and compared, not timed. An address's
-// Durable Object holds nothing once its sign-up state lapsed, so a first login creates the same
-// storage whether or not the address has an account.
+// with a wrong password, resend-verification, email sign-in code request and check) do the same
+// storage work, in kind and number, for an unknown address and an existing one before they answer;
+// whatever only a real account needs (its code stored, its email sent) starts after the response.
+// Checked structurally: the D1, KV and Durable Object calls made before the answer are recorded and
+// compared, not timed. A login's throttle call goes to the account's user object, or to the
+// address's own object when no account has it: the same method on an object of the same class,
+// left in the same state by a wrong password.
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
@@ -30,6 +31,7 @@ import {
   signedInUser,
   testDeps,
   uniqueEmail,
+  userSubject,
   wrongCode,
 } from "../helpers";
 
@@ -88,6 +90,9 @@ function recordingDeps() {
   };
 }
 
+/** Calls with the account's object named alike, whether it is a user's or an address's. */
+const asAccountObject = (calls: string[]) => calls.map((c) => c.replace(/^SUBJECTS\.idFromName\((user|email):…\)$/, "SUBJECTS.idFromName(account:…)"));
+
 /** The calls one domain call makes before it answers (returns or throws); then its deferred work. */
 async function record(run: (deps: Deps) => Promise<unknown>) {
   const { deps, calls, afterResponse } = recordingDeps();
@@ -122,8 +127,13 @@ describe("no timing oracle on accounts", () => {
     );
     expect(known.outcome).toBe("invalid_credentials");
     expect(unknown.outcome).toBe("invalid_credentials");
+    // The account's throttle is in the user's object; an address without an account has its own
+    // object answer instead: the same method on an object of the same class. Which one is named is
+    // decided inside the Worker and is not part of the answer.
+    expect(known.beforeAnswer).toContain("SUBJECTS.idFromName(user:…)");
+    expect(unknown.beforeAnswer).toContain("SUBJECTS.idFromName(email:…)");
     expect(unknown.beforeAnswer).toContain("subject.settleLogin");
-    expect(unknown.beforeAnswer).toEqual(known.beforeAnswer);
+    expect(asAccountObject(unknown.beforeAnswer)).toEqual(asAccountObject(known.beforeAnswer));
     await Promise.all([known.afterAnswer(), unknown.afterAnswer()]);
   });
 
@@ -179,25 +189,38 @@ describe("no timing oracle on accounts", () => {
     expect(answers[0]!.beforeAnswer).toContain("subject.verifyCode");
   });
 
-  it("a first login finds the same empty object for an account's address as for a never-seen one", async () => {
+  it("a wrong password leaves the same throttle state in the account's object as in a never-seen address's", async () => {
     const email = uniqueEmail("account");
     const twoHoursAgo = Date.now() - 2 * 3600_000;
     await registerAt(twoHoursAgo, { email });
     const { deps } = testDeps();
     const device = { deviceId: "d", deviceName: null };
-    await verifyEmailCode(deps, { email, code: lastCode(email), device }, NO_META, twoHoursAgo);
+    const { user } = (await verifyEmailCode(deps, { email, code: lastCode(email), device }, NO_META, twoHoursAgo)) as { user: { id: string } };
     const unknown = uniqueEmail("nobody");
-    const schema = (address: string) =>
-      runInDurableObject(emailSubject(address), (_instance, state) =>
-        state.storage.sql.exec<{ name: string }>(`SELECT name FROM sqlite_master ORDER BY name`).toArray().map((t) => t.name),
-      );
+    const throttleOf = (subject: DurableObjectStub) =>
+      runInDurableObject(subject, (_instance, state) => {
+        const sql = state.storage.sql;
+        const tables = sql.exec<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).toArray().map((t) => t.name);
+        if (!tables.includes("login_failures")) return { tables, failures: [], locks: [] };
+        return {
+          tables,
+          failures: sql.exec(`SELECT budget, expires_at - at AS window FROM login_failures`).toArray(),
+          locks: sql.exec(`SELECT budget FROM login_locks`).toArray(),
+        };
+      });
+    // The sign-up state in the account's address object has lapsed; the never-seen address has none.
     await runDurableObjectAlarm(emailSubject(email));
-    expect(await schema(email)).toEqual([]);
-    expect(await schema(unknown)).toEqual([]);
+    expect((await throttleOf(emailSubject(email))).tables).toEqual([]);
+    expect((await throttleOf(emailSubject(unknown))).tables).toEqual([]);
     const now = Date.now();
     for (const address of [email, unknown]) {
       expect(codeOf(await loginAt(address, "not the password", now))).toBe("invalid_credentials");
     }
-    expect(await schema(email)).toEqual(await schema(unknown));
+    const account = await throttleOf(userSubject(user.id));
+    const never = await throttleOf(emailSubject(unknown));
+    expect(account.failures).toHaveLength(1);
+    expect(never).toEqual(account);
+    // The account's address object is not where its attempts go.
+    expect((await throttleOf(emailSubject(email))).tables).toEqual([]);
   });
 });
