@@ -2,7 +2,7 @@ import { createMiddleware } from "hono/factory";
 import { loadConfig, type Config } from "./config";
 import { mailerFor } from "./delivery/mailer";
 import { smsSenderFor } from "./delivery/sms";
-import { writeAudit } from "./domain/audit";
+import { auditRecord, writeAudit } from "./domain/audit";
 import { secondFactorsOf } from "./domain/second-factors";
 import type { Deps } from "./domain/deps";
 import { subjectsOf } from "./durable/subjects";
@@ -85,6 +85,7 @@ export const withDeps = createMiddleware<AppEnv>(async (c, next) => {
       const at = Date.now();
       defer(() => writeAudit(requestDb(), event, context, at));
     },
+    auditRecord: (event) => auditRecord(event, context, Date.now()),
   });
   try {
     await next();

@@ -1,4 +1,4 @@
-import { insertAuditEvent } from "../storage/audit";
+import { insertAuditEvent, type AuditRecord } from "../storage/audit";
 import type { Db } from "../storage/db";
 import { auditEvents } from "../storage/schema";
 
@@ -79,6 +79,12 @@ export function auditRow(event: AuditEvent, context: AuditContext, now: number):
     requestId: context.requestId,
     details: event.details ? JSON.stringify(event.details) : null,
   };
+}
+
+/** The same row for a write that carries it itself (the user's object lists a session with it). */
+export function auditRecord(event: AuditEvent, context: AuditContext, now: number): AuditRecord {
+  const row = auditRow(event, context, now);
+  return { ...row, at: now };
 }
 
 /** Writes one audit event; the caller decides whether to wait (Deps.audit does not). */

@@ -4,6 +4,7 @@ import type { SmsSender } from "../delivery/sms";
 import type { SubjectStore } from "../durable/subject-store";
 import type { CommonPasswords } from "../storage/common-passwords";
 import type { Db } from "../storage/db";
+import type { AuditRecord } from "../storage/audit";
 import type { AuditEvent } from "./audit";
 import { rateLimitSubject } from "./client-address";
 import type { SecondFactors } from "./sign-in";
@@ -32,6 +33,11 @@ export type Deps = {
   defer: (work: () => Promise<unknown>) => void;
   /** Records an audit event with this request's IP, user agent and request id, after the response. */
   audit: (event: AuditEvent) => void;
+  /**
+   * The row `audit` would write, with the same context, for a store that writes it with its own
+   * batch: a sign-in's `login.succeeded` goes to D1 with the session's row, in one batch.
+   */
+  auditRecord: (event: AuditEvent) => AuditRecord;
 };
 
 export type RequestMeta = { ip: string | null; userAgent: string | null };

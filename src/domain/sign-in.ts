@@ -112,6 +112,12 @@ async function openSession(deps: Deps, user: User, attempt: SignInAttempt): Prom
     authTime,
     amr,
     login,
+    // Written by the user's object in the batch that lists the session: no D1 write of its own.
+    audit: deps.auditRecord({
+      action: "login.succeeded",
+      actorId: user.id,
+      details: { method, session_id: sessionId, device_id: device.deviceId, ...(secondFactor ? { second_factor: secondFactor } : {}) },
+    }),
   });
   if (!opened.ok) {
     if (opened.reason === "throttled") throw loginThrottled(opened.retryAfterMs);
@@ -121,11 +127,5 @@ async function openSession(deps: Deps, user: User, attempt: SignInAttempt): Prom
   }
   const { jti, iat } = opened;
   const claims = { sub: user.id, sid: sessionId, role: user.role, jti, iat, auth_time: authTime, amr };
-  const tokens = await issueTokenPair(deps, claims, refreshToken, expiresAt, now);
-  deps.audit({
-    action: "login.succeeded",
-    actorId: user.id,
-    details: { method, session_id: sessionId, device_id: device.deviceId, ...(secondFactor ? { second_factor: secondFactor } : {}) },
-  });
-  return tokens;
+  return issueTokenPair(deps, claims, refreshToken, expiresAt, now);
 }

@@ -54,6 +54,11 @@ export class SessionOutbox {
     this.#merge({ id, userId, opened: null, revokedAt: null, lastUsedAt: at }, expiresAt, clock);
   }
 
+  /** A session that failed to open keeps its row to write, but not its sign-in's audit row. */
+  dropAudit(id: string): void {
+    this.sql.exec(`UPDATE session_outbox SET opened = json_remove(opened, '$.audit') WHERE id = ? AND opened IS NOT NULL`, id);
+  }
+
   /** The pending entries of these sessions (those with one). */
   pending(ids: string[]): PendingProjection[] {
     return ids.flatMap((id) => this.sql.exec<Entry>(`SELECT * FROM session_outbox WHERE id = ?`, id).toArray().map(toPending));

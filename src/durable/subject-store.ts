@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import { loadConfig } from "../config";
 import { database } from "../storage/db";
 import { kvKeys, kvTtl } from "../storage/kv-keys";
+import type { AuditRecord } from "../storage/audit";
 import type { OpenedSession } from "../storage/sessions";
 import { CodeStore, type PutCodeInput } from "./code-store";
 import { flushOutbox, SessionOutbox } from "./session-projection";
@@ -86,6 +87,8 @@ export class SubjectStore extends DurableObject<Env> {
     deviceId: string; deviceName: string | null; userAgent: string | null; ip: string | null;
     /** A right password's attempt, settled on this user's login throttle first (POST /auth/login). */
     login?: LoginAttemptInput;
+    /** The sign-in's audit row, written to D1 in the batch that lists the session. */
+    audit?: AuditRecord;
   } & SessionAuth): Promise<
     | { ok: true; jti: string; iat: number }
     | { ok: false; reason: "disabled" | "unlisted" }
@@ -101,12 +104,14 @@ export class SubjectStore extends DurableObject<Env> {
     const { userId, sessionId, now } = input;
     const row: OpenedSession = {
       deviceId: input.deviceId, deviceName: input.deviceName, userAgent: input.userAgent, ip: input.ip,
-      createdAt: now, expiresAt: input.expiresAt,
+      createdAt: now, expiresAt: input.expiresAt, ...(input.audit ? { audit: input.audit } : {}),
     };
     this.#outbox.opened(userId, sessionId, row, Date.now());
     if (!(await this.#project([sessionId]))) {
-      // Its access token was never signed, so only the list needs to learn it ended: the alarm retries.
+      // Its access token was never signed, so only the list needs to learn it ended: the alarm retries,
+      // without the sign-in's audit row (the sign-in failed).
       this.#outbox.revoked(userId, [{ id: sessionId, expiresAt: input.expiresAt }], now, Date.now());
+      this.#outbox.dropAudit(sessionId);
       this.#refresh.markRevoked([sessionId], now);
       return { ok: false, reason: "unlisted" };
     }

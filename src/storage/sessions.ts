@@ -1,4 +1,5 @@
 import { and, desc, eq, gt, isNull, sql } from "drizzle-orm";
+import { auditInsertOnce, type AuditRecord } from "./audit";
 import { boundStatement, reusable, type Db } from "./db";
 import { sessions, type SessionRow } from "./schema";
 
@@ -17,6 +18,8 @@ export type OpenedSession = {
   ip: string | null;
   createdAt: number;
   expiresAt: number;
+  /** The sign-in's audit row, written in the same batch as the session's row. */
+  audit?: AuditRecord;
 };
 
 /** One session's pending change: the whole row while it may be missing from D1, then what changed. */
@@ -85,7 +88,11 @@ const writes = reusable((db: Db) => ({
 
 /** Writes the given changes in one batch (one transaction); throws when D1 refuses any of them. */
 export async function writeSessionProjections(db: Db, changes: SessionProjection[]): Promise<void> {
-  const statements = changes.flatMap((change) => statementFor(db, change) ?? []);
+  const statements = changes.flatMap((change) => {
+    const row = statementFor(db, change);
+    const audit = change.opened?.audit;
+    return row ? (audit ? [row, auditInsertOnce(db, audit)] : [row]) : [];
+  });
   if (statements.length > 0) await (db as Db & { $client: D1Database }).$client.batch(statements);
 }
 

@@ -6,7 +6,7 @@ import { loadConfig } from "../../src/config";
 import { storesOf } from "../../src/deps";
 import { mailerFor } from "../../src/delivery/mailer";
 import { smsSenderFor } from "../../src/delivery/sms";
-import { writeAudit } from "../../src/domain/audit";
+import { auditRecord, writeAudit } from "../../src/domain/audit";
 import type { Deps } from "../../src/domain/deps";
 import { loginWithPassword } from "../../src/domain/login";
 import { register } from "../../src/domain/registration";
@@ -16,6 +16,8 @@ import { PASSWORD } from "./users";
 
 /** Request metadata of a caller without a client address (per-IP limits do not apply). */
 export const NO_META = { ip: null, userAgent: null };
+
+const NO_CONTEXT = { ip: null, userAgent: null, requestId: null };
 
 /** The domain's dependencies over the test's real bindings, for calls that pass their own `now`. */
 export function testDeps(): { deps: Deps; settle: () => Promise<void> } {
@@ -28,7 +30,8 @@ export function testDeps(): { deps: Deps; settle: () => Promise<void> } {
       mailer: mailerFor(config),
       sms: smsSenderFor(config),
       defer: (work) => void pending.push(Promise.resolve().then(work)),
-      audit: (event) => void pending.push(writeAudit(database(env.DB), event, { ip: null, userAgent: null, requestId: null }, Date.now())),
+      audit: (event) => void pending.push(writeAudit(database(env.DB), event, NO_CONTEXT, Date.now())),
+      auditRecord: (event) => auditRecord(event, NO_CONTEXT, Date.now()),
     },
     settle: async () => {
       await Promise.all(pending);

@@ -35,6 +35,12 @@ async function listedIds(accessToken: string): Promise<string[]> {
   return ((await res.json<Json>()).sessions as Json[]).map((s) => s.id as string);
 }
 
+/** The sessions a login.succeeded row names for this user. */
+async function succeededSessions(userId: string): Promise<string[]> {
+  const { results } = await env.DB.prepare("SELECT details FROM audit_events WHERE action = 'login.succeeded' AND actor_id = ?").bind(userId).all<{ details: string }>();
+  return results.map((r) => (JSON.parse(r.details) as { session_id: string }).session_id);
+}
+
 /** D1 refuses this user's session writes while `during` runs; the log lines it causes are silenced. */
 async function whileD1Refuses<T>(userId: string, during: () => Promise<T>): Promise<T> {
   const log = vi.spyOn(console, "error").mockImplementation(() => undefined);
@@ -66,6 +72,20 @@ describe("the session list as a projection of the user's object", () => {
     expect(await listed(userId)).toContainEqual(expect.objectContaining({ id: lost.id, revoked_at: lost.revoked_at }));
     expect((await held(userId)).pending).toEqual([]);
     expect(await listedIds(tokens.access_token)).toEqual([sidOf(tokens)]);
+    // The failed sign-in's login.succeeded (written with the row) was dropped: only the sign-up's is there.
+    expect(await succeededSessions(userId)).toEqual([sidOf(tokens)]);
+  });
+
+  it("a sign-in's audit row is written in the batch that lists its session, once", async () => {
+    const { email, password, tokens } = await signedInUser({}, "repair-audit");
+    const userId = tokens.user.id as string;
+    const second = await login(email, password, "repair-audit-2");
+    expect(await succeededSessions(userId)).toEqual(expect.arrayContaining([sidOf(tokens), sidOf(second)]));
+    expect(await succeededSessions(userId)).toHaveLength(2);
+    const row = await env.DB.prepare("SELECT ip, details FROM audit_events WHERE action = 'login.succeeded' AND details LIKE ?")
+      .bind(`%${sidOf(second)}%`)
+      .first<{ ip: string | null; details: string }>();
+    expect(JSON.parse(row!.details)).toMatchObject({ method: "password", device_id: "repair-audit-2" });
   });
 
   it("a revocation D1 refuses to stamp holds at once; the alarm stamps the row", async () => {

@@ -10,6 +10,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config";
+import { auditRecord } from "../../src/domain/audit";
 import { storesOf } from "../../src/deps";
 import { mailerFor } from "../../src/delivery/mailer";
 import { smsSenderFor } from "../../src/delivery/sms";
@@ -77,6 +78,7 @@ function recordingDeps() {
     secondFactors: NO_SECOND_FACTORS,
     defer: (work) => void deferred.push(work),
     audit: () => undefined,
+    auditRecord: (event) => auditRecord(event, { ip: null, userAgent: null, requestId: null }, Date.now()),
   };
   return {
     deps,
