@@ -10,16 +10,24 @@ export class LimitStore {
   /** Counts one event against `count` per fixed window; over it, how long until the window ends. */
   count(input: LimitInput): CooldownResult {
     const { now } = input;
-    const row = this.sql
-      .exec<{ count: number; window_end: number }>(`SELECT count, window_end FROM counters WHERE name = ?`, input.name)
+    // One statement counts the event: a new window, or one more in the current window while it is
+    // under the limit. Over it nothing is written and no row comes back.
+    const counted = this.sql
+      .exec<{ count: number }>(
+        `INSERT INTO counters (name, count, window_end) VALUES (?, 1, ?)
+         ON CONFLICT (name) DO UPDATE SET
+           count = CASE WHEN window_end <= ? THEN 1 ELSE count + 1 END,
+           window_end = CASE WHEN window_end <= ? THEN excluded.window_end ELSE window_end END
+         WHERE window_end <= ? OR count < ?
+         RETURNING count`,
+        input.name, now + input.windowMs, now, now, now, input.count,
+      )
       .toArray()[0];
-    if (row && row.window_end > now) {
-      if (row.count >= input.count) return { ok: false, retryAfterMs: row.window_end - now };
-      this.sql.exec(`UPDATE counters SET count = count + 1 WHERE name = ?`, input.name);
-      return { ok: true };
+    if (!counted) {
+      const { window_end } = this.sql.exec<{ window_end: number }>(`SELECT window_end FROM counters WHERE name = ?`, input.name).one();
+      return { ok: false, retryAfterMs: window_end - now };
     }
-    this.sql.exec(`INSERT OR REPLACE INTO counters (name, count, window_end) VALUES (?, 1, ?)`, input.name, now + input.windowMs);
-    this.scheduleCleanup(now + input.windowMs);
+    if (counted.count === 1) this.scheduleCleanup(now + input.windowMs);
     return { ok: true };
   }
 

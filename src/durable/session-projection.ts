@@ -40,8 +40,9 @@ export class SessionOutbox {
     private readonly scheduleCleanup: ScheduleCleanup,
   ) {}
 
-  opened(userId: string, id: string, session: OpenedSession, clock: number): void {
-    this.#merge({ id, userId, opened: session, revokedAt: null, lastUsedAt: session.createdAt }, session.expiresAt, clock);
+  /** Returns the entry as merged, for a write of it at once. */
+  opened(userId: string, id: string, session: OpenedSession, clock: number): PendingProjection {
+    return this.#merge({ id, userId, opened: session, revokedAt: null, lastUsedAt: session.createdAt }, session.expiresAt, clock);
   }
 
   revoked(userId: string, sessions: Array<{ id: string; expiresAt: number | undefined }>, at: number, clock: number): void {
@@ -94,9 +95,9 @@ export class SessionOutbox {
     this.sql.exec(`DELETE FROM session_outbox WHERE expires_at <= ?`, now);
   }
 
-  #merge(change: SessionProjection, expiresAt: number, clock: number): void {
+  #merge(change: SessionProjection, expiresAt: number, clock: number): PendingProjection {
     // A revocation stays, the last use only moves forward, and the row to insert is kept until D1 has it.
-    this.sql.exec(
+    const merged = this.sql.exec<Entry>(
       `INSERT INTO session_outbox (id, user_id, opened, revoked_at, last_used_at, retry_at, expires_at)
        VALUES (?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET
@@ -106,11 +107,13 @@ export class SessionOutbox {
          last_used_at = CASE WHEN last_used_at IS NULL OR excluded.last_used_at > last_used_at
                              THEN excluded.last_used_at ELSE last_used_at END,
          retry_at = MIN(retry_at, excluded.retry_at),
-         expires_at = MAX(expires_at, excluded.expires_at)`,
+         expires_at = MAX(expires_at, excluded.expires_at)
+       RETURNING id, user_id, version, opened, revoked_at, last_used_at`,
       change.id, change.userId, change.opened ? JSON.stringify(change.opened) : null,
       change.revokedAt, change.lastUsedAt, clock + RETRY_MS, expiresAt,
-    );
+    ).one();
     this.scheduleCleanup(clock + RETRY_MS);
+    return toPending(merged);
   }
 }
 
@@ -130,8 +133,9 @@ function toPending(e: Entry): PendingProjection {
  * took; what it refused stays pending, retried from the alarm. Never throws. True when nothing asked
  * for is left pending.
  */
-export async function flushOutbox(outbox: SessionOutbox, db: Db, ids?: string[]): Promise<boolean> {
-  const entries = ids ? outbox.pending(ids) : outbox.all();
+export async function flushOutbox(outbox: SessionOutbox, db: Db, ids?: Array<string | PendingProjection>): Promise<boolean> {
+  // Entries just merged are written as they are; ids are read back.
+  const entries = ids ? ids.flatMap((e) => (typeof e === "string" ? outbox.pending([e]) : [e])) : outbox.all();
   const written = await writeProjections(db, entries);
   outbox.settled(written);
   const refused = entries.filter((e) => !written.includes(e));

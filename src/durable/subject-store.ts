@@ -5,7 +5,7 @@ import { kvKeys, kvTtl } from "../storage/kv-keys";
 import type { AuditRecord } from "../storage/audit";
 import type { OpenedSession } from "../storage/sessions";
 import { CodeStore, type PutCodeInput } from "./code-store";
-import { flushOutbox, SessionOutbox } from "./session-projection";
+import { flushOutbox, SessionOutbox, type PendingProjection } from "./session-projection";
 import { hasTables, holdsNothing, nextExpiry, upgradeSchema } from "./subject-storage";
 import {
   SUBJECT_SCHEMA,
@@ -58,6 +58,8 @@ export class SubjectStore extends DurableObject<Env> {
   #webauthn: WebAuthnChallengeStore;
   /** Whether the tables exist; reads on an object without them answer "nothing" and create none. */
   #stored: boolean;
+  /** When the alarm is set for, as this object last set or read it; undefined until it has. */
+  #alarmAt: number | null | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -106,8 +108,8 @@ export class SubjectStore extends DurableObject<Env> {
       deviceId: input.deviceId, deviceName: input.deviceName, userAgent: input.userAgent, ip: input.ip,
       createdAt: now, expiresAt: input.expiresAt, ...(input.audit ? { audit: input.audit } : {}),
     };
-    this.#outbox.opened(userId, sessionId, row, Date.now());
-    if (!(await this.#project([sessionId]))) {
+    const entry = this.#outbox.opened(userId, sessionId, row, Date.now());
+    if (!(await this.#project([entry]))) {
       // Its access token was never signed, so only the list needs to learn it ended: the alarm retries,
       // without the sign-in's audit row (the sign-in failed).
       this.#outbox.revoked(userId, [{ id: sessionId, expiresAt: input.expiresAt }], now, Date.now());
@@ -365,6 +367,7 @@ export class SubjectStore extends DurableObject<Env> {
    */
   async forget(): Promise<void> {
     this.#stored = false;
+    this.#alarmAt = null;
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
   }
@@ -373,6 +376,8 @@ export class SubjectStore extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     const sql = this.ctx.storage.sql;
+    // This alarm has fired: none is set until one is set again.
+    this.#alarmAt = null;
     if (this.#stored) {
       const now = Date.now();
       this.#outbox.prune(now);
@@ -384,7 +389,10 @@ export class SubjectStore extends DurableObject<Env> {
       this.#secondStep.prune(now);
       this.#webauthn.prune(now);
       const next = nextExpiry(sql);
-      if (next !== null) return this.ctx.storage.setAlarm(next);
+      if (next !== null) {
+        this.#alarmAt = next;
+        return this.ctx.storage.setAlarm(next);
+      }
       if (!holdsNothing(sql)) return;
     }
     // All state has lapsed: the object deletes its database (and, since 2026-02-24, its alarm).
@@ -400,10 +408,18 @@ export class SubjectStore extends DurableObject<Env> {
   }
 
   #scheduleCleanup(at: number): void {
-    // Fire-and-forget is safe: alarm writes are part of this object's output gate.
-    void this.ctx.storage.getAlarm().then((current) => {
-      if (current === null || current > at) return this.ctx.storage.setAlarm(at);
-    });
+    // Fire-and-forget is safe: alarm writes are part of this object's output gate. Once the alarm's
+    // time is known here, a cleanup no earlier than it costs nothing (most writes are such).
+    const set = (current: number | null) => {
+      if (current !== null && current <= at) {
+        this.#alarmAt = current;
+        return;
+      }
+      this.#alarmAt = at;
+      void this.ctx.storage.setAlarm(at);
+    };
+    if (this.#alarmAt !== undefined) return set(this.#alarmAt);
+    void this.ctx.storage.getAlarm().then((current) => set(this.#alarmAt === undefined ? current : this.#alarmAt));
   }
 
   #disabled(): boolean {
@@ -431,7 +447,7 @@ export class SubjectStore extends DurableObject<Env> {
   }
 
   /** Writes the pending D1 rows of these sessions, or all (the alarm); never throws. */
-  #project(ids?: string[]): Promise<boolean> {
+  #project(ids?: Array<string | PendingProjection>): Promise<boolean> {
     return flushOutbox(this.#outbox, database(this.env.DB), ids);
   }
 }

@@ -75,6 +75,23 @@ describe("Durable Object storage for made-up identities", () => {
     }
   });
 
+  it("an object that deleted its storage sets a new alarm with its next write, and an earlier one when asked", async () => {
+    const email = uniqueEmail("nobody");
+    const longAgo = Date.now() - LOCK_MS - 60_000;
+    expect(codeOf(await loginAt(email, "not the password", longAgo))).toBe("invalid_credentials");
+    await runDurableObjectAlarm(subjectStub(`email:${email}`));
+    expect(await stored(`email:${email}`)).toEqual(await nothing());
+    // The same object, still in memory, writes again: its new rows are cleaned up too.
+    const now = Date.now();
+    expect(codeOf(await loginAt(email, "not the password", now))).toBe("invalid_credentials");
+    expect((await stored(`email:${email}`)).alarm).toBe(now + LOCK_MS);
+    // A row that lapses sooner moves the alarm earlier; a later one leaves it.
+    expect(codeOf(await loginAt(email, "not the password", now - 60_000))).toBe("invalid_credentials");
+    expect((await stored(`email:${email}`)).alarm).toBe(now - 60_000 + LOCK_MS);
+    expect(codeOf(await loginAt(email, "not the password", now + 60_000))).toBe("invalid_credentials");
+    expect((await stored(`email:${email}`)).alarm).toBe(now - 60_000 + LOCK_MS);
+  });
+
   it("a passkey sign-in naming a made-up challenge_id stores nothing", async () => {
     const challengeId = crypto.randomUUID();
     const credential = { id: "AAAA", rawId: "AAAA", type: "public-key", response: { clientDataJSON: "e30", authenticatorData: "AA", signature: "AA" } };
