@@ -60,6 +60,8 @@ export class SubjectStore extends DurableObject<Env> {
   #stored: boolean;
   /** When the alarm is set for, as this object last set or read it; undefined until it has. */
   #alarmAt: number | null | undefined;
+  /** The account's disabled flag (its `meta` row), read once per start and kept with every change. */
+  #disabledFlag: boolean | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -130,12 +132,14 @@ export class SubjectStore extends DurableObject<Env> {
     if (input.active) {
       if (!this.#stored) return { revoked: [] };
       this.ctx.storage.sql.exec(`DELETE FROM meta WHERE key = 'disabled'`);
+      this.#disabledFlag = false;
       // The flag was lasting state; without it the object may now hold nothing.
       this.#scheduleCleanup(input.now);
       return { revoked: [] };
     }
     this.#writable();
     this.ctx.storage.sql.exec(`INSERT OR REPLACE INTO meta (key, value) VALUES ('disabled', '1')`);
+    this.#disabledFlag = true;
     return this.#revoke(input.userId, this.#refresh.activeIds(input.now), input.now);
   }
 
@@ -367,6 +371,7 @@ export class SubjectStore extends DurableObject<Env> {
    */
   async forget(): Promise<void> {
     this.#stored = false;
+    this.#disabledFlag = undefined;
     this.#alarmAt = null;
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
@@ -397,6 +402,7 @@ export class SubjectStore extends DurableObject<Env> {
     }
     // All state has lapsed: the object deletes its database (and, since 2026-02-24, its alarm).
     this.#stored = false;
+    this.#disabledFlag = undefined;
     await this.ctx.storage.deleteAll();
   }
 
@@ -423,7 +429,8 @@ export class SubjectStore extends DurableObject<Env> {
   }
 
   #disabled(): boolean {
-    return this.ctx.storage.sql.exec(`SELECT 1 FROM meta WHERE key = 'disabled'`).toArray().length > 0;
+    this.#disabledFlag ??= this.ctx.storage.sql.exec(`SELECT 1 FROM meta WHERE key = 'disabled'`).toArray().length > 0;
+    return this.#disabledFlag;
   }
 
   async #revoke(userId: string, ids: string[], now: number, listed?: string[]): Promise<{ revoked: string[] }> {
