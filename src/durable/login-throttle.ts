@@ -15,7 +15,8 @@ export type LoginAttemptInput = {
 
 const MAX_DELAY_MS = 60_000;
 
-type BudgetState = { until: number | null; rows: number; n: number; last: number | null };
+/** A budget's lock, its failures (all rows, and those in the window), and every budget's rows. */
+type BudgetState = { until: number | null; rows: number; n: number; last: number | null; everything: number };
 
 /**
  * Password attempts per budget, in the Durable Object's SQLite. Synchronous. Failures are counted
@@ -53,8 +54,9 @@ export class LoginThrottle {
     const refused = this.#refusal(state, input);
     if (refused) return refused;
     if (!input.passed) this.#fail(budget, input, state.n);
-    // A right password on a clean budget (the usual sign-in) reads one row and writes nothing.
-    else if (state.rows > 0 || state.until !== null) this.clear(budget);
+    // Cleared as `clear` does (every budget when none is named); a right password on a clean
+    // throttle (the usual sign-in) reads one row and writes nothing.
+    else if (input.budget === undefined ? state.everything > 0 : state.rows > 0 || state.until !== null) this.clear(input.budget);
     return { ok: true };
   }
 
@@ -69,12 +71,13 @@ export class LoginThrottle {
     this.sql.exec(`DELETE FROM login_locks WHERE budget = ?`, budget);
   }
 
-  /** The budget's lock and its failures, in one statement (counted in the window, and all rows). */
+  /** The budget's state, in one statement. */
   #state(budget: string, now: number): BudgetState {
     return this.sql
       .exec<BudgetState>(
         `SELECT (SELECT until FROM login_locks WHERE budget = ?) AS until, COUNT(*) AS rows,
-                COALESCE(SUM(expires_at > ?), 0) AS n, MAX(CASE WHEN expires_at > ? THEN at END) AS last
+                COALESCE(SUM(expires_at > ?), 0) AS n, MAX(CASE WHEN expires_at > ? THEN at END) AS last,
+                (SELECT COUNT(*) FROM login_failures) + (SELECT COUNT(*) FROM login_locks) AS everything
            FROM login_failures WHERE budget = ?`,
         budget, now, now, budget,
       )

@@ -78,6 +78,25 @@ describe("LoginThrottle", () => {
       expect(throttle.begin({ ...RULES, budget: "b", now: T0 })).toEqual({ ok: true });
     }));
 
+  it("settle: a right password on the shared budget clears every budget; a device's clears only its own", () =>
+    inFreshStore((sql, schedule) => {
+      const throttle = new LoginThrottle(sql, schedule);
+      const device = "device:u:d1";
+      const rows = () => sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM login_failures`).one().n;
+      for (let i = 0; i < 2; i++) throttle.settle({ ...RULES, budget: device, now: T0, passed: false });
+      for (let i = 0; i < 2; i++) throttle.settle({ ...RULES, now: T0, passed: false });
+      expect(rows()).toBe(4);
+      expect(throttle.settle({ ...RULES, budget: device, now: T0, passed: true })).toEqual({ ok: true });
+      expect(rows()).toBe(2);
+      for (let i = 0; i < 2; i++) throttle.settle({ ...RULES, budget: device, now: T0, passed: false });
+      expect(throttle.settle({ ...RULES, now: T0, passed: true })).toEqual({ ok: true });
+      expect(rows()).toBe(0);
+      // A device's lock goes too, even when the shared budget itself was clean.
+      throttle.begin({ ...RULES, lockAfter: 1, budget: device, now: T0 });
+      expect(throttle.settle({ ...RULES, now: T0, passed: true })).toEqual({ ok: true });
+      expect(throttle.begin({ ...RULES, budget: device, now: T0 })).toEqual({ ok: true });
+    }));
+
   it("asks for cleanup at the window's end and prunes what has lapsed", () =>
     inFreshStore((sql, schedule, scheduled) => {
       const throttle = new LoginThrottle(sql, schedule);
