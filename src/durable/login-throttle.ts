@@ -35,12 +35,7 @@ export class LoginThrottle {
    * most 60) after the last; the attempt that reaches `lockAfter` locks the budget for `lockMs`.
    */
   begin(input: LoginAttemptInput): CooldownResult {
-    const budget = input.budget ?? SHARED_BUDGET;
-    const state = this.#state(budget, input.now);
-    const refused = this.#refusal(state, input);
-    if (refused) return refused;
-    this.#fail(budget, input, state.n);
-    return { ok: true };
+    return this.settle({ ...input, passed: false });
   }
 
   /**
